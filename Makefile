@@ -1,0 +1,35 @@
+# ssfnas — the two commands a user needs are `make demo` and `make test`.
+# Everything installs itself into .venv (torch from the machine's local wheels when present).
+SHELL := /bin/bash
+PY    := .venv/bin/python
+STAMP := .venv/.installed
+
+.PHONY: demo test docs lab export clean-runs help
+
+help:
+	@echo "make demo  - run the tiny SSF-NAS job on the embedded CIFAR-10-LT sample (results in runs/demo/)"
+	@echo "make test  - notebooks (nbdev_test), pytest, export check and docs build; ends with 'N passed, N failed'"
+	@echo "make docs  - render the notebooks into the site in docs/ (no quarto needed)"
+	@echo "make lab   - start JupyterLab on nbs/"
+
+$(STAMP): pyproject.toml
+	@command -v dot >/dev/null || bash tools/install_graphviz.sh
+	@test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install -q --upgrade pip >/dev/null
+	$(PY) -m pip install -q -e ".[dev]"
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m ssfnas.cli demo --out runs/demo
+
+test: $(STAMP)
+	bash tools/run_tests.sh
+
+docs: $(STAMP)
+	$(PY) tools/build_docs.py --out docs
+
+lab: $(STAMP)
+	.venv/bin/jupyter lab nbs
+
+export: $(STAMP)
+	.venv/bin/nbdev_export && .venv/bin/nbdev_clean
