@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m ssfnas.cli demo --out runs/demo
+	.venv/bin/ssfnas demo --out runs/demo
 
 test: $(STAMP)
 	bash tools/run_tests.sh
@@ -32,4 +32,4 @@ lab: $(STAMP)
 	.venv/bin/jupyter lab nbs
 
 export: $(STAMP)
-	.venv/bin/nbdev_export && .venv/bin/nbdev_clean
+	.venv/bin/nbdev_export && .venv/bin/nbdev_clean && $(PY) tools/make_readme.py
