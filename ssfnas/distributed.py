@@ -50,8 +50,12 @@ def is_main_process() -> bool:
     return not (dist.is_available() and dist.is_initialized()) or dist.get_rank() == 0
 
 def cleanup_distributed():
-    "Leave the process group (if any)."
-    if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()
+    "Leave the process group (if any), after every process got here."
+    if not (dist.is_available() and dist.is_initialized()): return
+    # A process that tears its gloo/nccl connections down while a peer is still writing its checkpoint
+    # can abort the peer (seen in CI: "terminate called without an active exception"), so wait first.
+    dist.barrier()
+    dist.destroy_process_group()
 
 # %% ../nbs/12_distributed.ipynb #452773e7
 class DDPCB(Callback):
