@@ -182,6 +182,9 @@ class RunDir:
         f = self.path/'config.json'
         if f.exists():
             old = load_json(f)
+            if isinstance(config, Config):  # a field added to the class after this run was made ran at its default
+                try: old = {**{k: v for k, v in type(config)().to_dict().items() if k not in old}, **old}
+                except TypeError: pass  # a config class without defaults for every field
             diff = {k: (old.get(k), d.get(k)) for k in sorted(set(old)|set(d)) if old.get(k) != d.get(k)}
             if diff:
                 lines = '\n'.join(f"  {k}: {a!r} (in the folder) != {b!r} (asked for)" for k,(a,b) in diff.items())

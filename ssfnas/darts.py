@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_darts.ipynb #9ced45e6
 from __future__ import annotations
-import math, time
+import contextlib, math, time
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -16,12 +16,13 @@ import torch.nn.functional as F
 from torch.func import functional_call
 from .core import Config, RunDir, get_device, set_seed, save_json
 from .genotypes import Genotype, Edge, prune_dangling, n_skips, draw_genotype
+from .ops import unfused, _is_cl
 from .networks import SearchNetwork, search_edges, count_params
 from .learner import (Callback, Learner, sgd, to_device, LRSchedCB, cosine_lr, GradClipCB, MetricsCB,
-                            accuracy, balanced_accuracy, LimitBatchesCB, CheckpointCB, ProgressCB)
+                            accuracy, balanced_accuracy, LimitBatchesCB, CheckpointCB, ProgressCB, DeviceCB, ChannelsLastCB)
 
 # %% auto #0
-__all__ = ['supervised_loss', 'split_params', 'first_order_grad', 'unrolled_weights', 'fd_hvp', 'exact_hvp', 'rel_err',
+__all__ = ['supervised_loss', 'split_params', 'frozen', 'first_order_grad', 'unrolled_weights', 'fd_hvp', 'exact_hvp', 'rel_err',
            'second_order_grad', 'unrolled_grad_oracle', 'derive_cell', 'derive_genotype', 'DartsCB', 'SearchConfig',
            'stratified_split', 'search_data', 'search', 'plot_alpha_heatmaps', 'plot_alpha_trajectories', 'plot_skips']
 
@@ -45,6 +46,16 @@ def _grads(loss, params) -> list[Tensor]:
     gs = torch.autograd.grad(loss, params, allow_unused=True)
     return [torch.zeros_like(p) if g is None else g for g, p in zip(gs, params)]
 
+@contextlib.contextmanager
+def frozen(params:Sequence[Tensor]):
+    "Temporarily switch `requires_grad` off for `params` (restored afterwards, also on errors)."
+    flags = [p.requires_grad for p in params]
+    try:
+        for p in params: p.requires_grad_(False)
+        yield
+    finally:
+        for p, f in zip(params, flags): p.requires_grad_(f)
+
 def _functional(model, names, bufs):
     "fwd(ws) -> a callable running `model` with weights `ws` (by name) and the buffers `bufs`."
     return lambda ws: (lambda *xs: functional_call(model, {**dict(zip(names, ws)), **bufs}, xs))
@@ -55,10 +66,11 @@ def first_order_grad(model:nn.Module, loss_fn:Callable, # loss_fn(fwd, batch)
                      extra_loss:Callable|None=None, # extra(model) added to the loss (e.g. FairDARTS's zero-one loss)
                     ) -> tuple[list[Tensor], float]:
     "∇α L_val(w, α) (+ ∇α extra); returns (gradients, loss value)."
-    alphas = list(model.alphas())
-    loss = loss_fn(model, val_batch)
-    if extra_loss is not None: loss = loss + extra_loss(model)
-    return _grads(loss, alphas), loss.item()
+    alphas, _, ws = split_params(model)
+    with frozen(ws):  # no graph for the weights: their gradients are not computed at all
+        loss = loss_fn(model, val_batch)
+        if extra_loss is not None: loss = loss + extra_loss(model)
+        return _grads(loss, alphas), loss.item()
 
 # %% ../nbs/09_darts.ipynb #6f05de92
 def _sgd_hparams(opt, weights):
@@ -115,8 +127,9 @@ def exact_hvp(model:nn.Module, loss_fn:Callable, batch:Sequence, v:Sequence[Tens
     "∇²_{α,w} L(w, α)·v by double backward (the oracle for `fd_hvp`)."
     alphas, names, ws = split_params(model)
     bufs = {n: b.clone() for n, b in model.named_buffers()}
-    loss = loss_fn(_functional(model, names, bufs)(ws), batch)
-    gw = torch.autograd.grad(loss, ws, create_graph=True, allow_unused=True)
+    with unfused():  # double backward runs through the plain modules
+        loss = loss_fn(_functional(model, names, bufs)(ws), batch)
+        gw = torch.autograd.grad(loss, ws, create_graph=True, allow_unused=True)
     dot = sum((g * x).sum() for g, x in zip(gw, v) if g is not None)
     return _grads(dot, alphas)
 
@@ -155,9 +168,10 @@ def unrolled_grad_oracle(model:nn.Module, loss_fn:Callable, train_batch:Sequence
                          opt:torch.optim.Optimizer) -> list[Tensor]:
     "d/dα L_val(w'(α), α) by autograd through the unrolled step (exact; for testing `second_order_grad`)."
     alphas, names, _ = split_params(model)
-    w1 = unrolled_weights(model, loss_fn, train_batch, opt, create_graph=True)
-    bufs = {n: b.clone() for n, b in model.named_buffers()}
-    return _grads(loss_fn(_functional(model, names, bufs)(w1), val_batch), alphas)
+    with unfused():  # differentiates through a gradient: the plain modules
+        w1 = unrolled_weights(model, loss_fn, train_batch, opt, create_graph=True)
+        bufs = {n: b.clone() for n, b in model.named_buffers()}
+        return _grads(loss_fn(_functional(model, names, bufs)(w1), val_batch), alphas)
 
 # %% ../nbs/09_darts.ipynb #c4bebe9a
 def derive_cell(w:Tensor, # (n_edges, n_ops) relaxed weights, rows in `search_edges` order
@@ -239,7 +253,16 @@ class DartsCB(Callback):
         l = self.learn
         if not l.training: return
         val = to_device(tuple(self._next_val()), l.device)
+        if any(_is_cl(x) for x in l.xb):  # the same memory layout as the weight step's batch (ChannelsLastCB)
+            val = tuple(v.contiguous(memory_format=torch.channels_last) if isinstance(v, Tensor) and v.ndim == 4 else v
+                        for v in val)
         self.step(tuple(l.batch), val)
+        self._alphas_grad(False)  # the weight step that follows needs no α gradients: do not compute them
+
+    def _alphas_grad(self, on:bool):
+        for a in self.learn.model.alphas(): a.requires_grad_(on)
+    def after_batch(self): self._alphas_grad(True)
+    def cleanup_fit(self): self._alphas_grad(True)
 
     def step(self, train_batch, val_batch) -> float:
         "One architecture step on `val_batch` (and `train_batch` when second order); returns the architecture loss."
@@ -379,8 +402,7 @@ def search(cfg:SearchConfig, # the settings
     if isinstance(run, (str, Path)): run = RunDir(run, cfg)
     darts = DartsCB(arch_dl, cfg.second_order, cfg.arch_lr, cfg.arch_betas, cfg.arch_weight_decay,
                     extra_loss=cfg.extra_loss(), derive=cfg.derive, hvp=cfg.hvp)
-    from ssfnas.learner import DeviceCB
-    cbs = [DeviceCB(device), darts, LRSchedCB(partial(cosine_lr, eta_min=cfg.lr_min), every='epoch'),
+    cbs = [DeviceCB(device), ChannelsLastCB(), darts, LRSchedCB(partial(cosine_lr, eta_min=cfg.lr_min), every='epoch'),
            GradClipCB(cfg.grad_clip), MetricsCB(accuracy=accuracy, balanced_accuracy=balanced_accuracy),
            ProgressCB(quiet=quiet, bars=bars)]
     if cfg.max_batches or cfg.max_valid_batches: cbs.append(LimitBatchesCB(cfg.max_batches, cfg.max_valid_batches))

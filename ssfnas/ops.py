@@ -4,13 +4,16 @@
 
 # %% ../nbs/06_ops.ipynb #2f6fcc36
 from __future__ import annotations
+import contextlib
 import torch
+from torch import Tensor
+from torch.autograd.function import once_differentiable
 from torch import nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['DARTS_PRIMITIVES', 'FAIRDARTS_PRIMITIVES', 'OPS', 'ReLUConvBN', 'DilConv', 'SepConv', 'Identity', 'Zero',
-           'FactorizedReduce', 'make_op']
+__all__ = ['DARTS_PRIMITIVES', 'FAIRDARTS_PRIMITIVES', 'OPS', 'ReLUConvBN', 'DilConv', 'SepConv', 'unfused', 'dw_grad_input',
+           'relu_dw_pw_bn', 'pool_bn', 'PoolBN', 'Identity', 'Zero', 'FactorizedReduce', 'make_op']
 
 # %% ../nbs/06_ops.ipynb #08eac0c5
 DARTS_PRIMITIVES = ('none', 'max_pool_3x3', 'avg_pool_3x3', 'skip_connect',
@@ -41,11 +44,163 @@ class DilConv(nn.Sequential):
             nn.Conv2d(C_in, C_out, 1, bias=False),
             nn.BatchNorm2d(C_out, affine=affine))
 
+    def forward(self, x):
+        if type(self[0]) is nn.ReLU and _fusable(x, self[3]):  # see "Fused blocks" below
+            return relu_dw_pw_bn(x, self[1], self[2], self[3])
+        return super().forward(x)
+
 class SepConv(nn.Sequential):
     "Two stacked separable blocks (ReLU, depthwise, pointwise, BN); the first carries the stride."
     def __init__(self, C_in:int, C_out:int, kernel_size:int, stride:int, padding:int, affine:bool=True):
         super().__init__(DilConv(C_in, C_in, kernel_size, stride, padding, 1, affine),
                          DilConv(C_in, C_out, kernel_size, 1, padding, 1, affine))
+
+# %% ../nbs/06_ops.ipynb #ac28831f
+_fused_enabled = True
+
+@contextlib.contextmanager
+def unfused():
+    "Run the plain modules instead of the fused blocks (for double backward: exact Hessian products, oracles)."
+    global _fused_enabled
+    old, _fused_enabled = _fused_enabled, False
+    try: yield
+    finally: _fused_enabled = old
+
+def _fusable(x:Tensor, bn:nn.BatchNorm2d) -> bool:
+    "Fused blocks serve batch norms without affine parameters (the supernet), outside autocast (and only blocks whose modules are the standard ones: replace a ReLU by something else and the plain path runs)."
+    return _fused_enabled and not bn.affine and not torch.is_autocast_enabled(x.device.type)
+
+_CL = torch.channels_last
+def _is_cl(t): return t.dim() == 4 and t.is_contiguous(memory_format=_CL) and not t.is_contiguous()
+
+def _pointwise(d:Tensor, w:Tensor) -> Tensor:
+    "1×1 convolution; a matrix product over the channel axis for channels-last tensors."
+    if _is_cl(d): return (d.permute(0, 2, 3, 1) @ w.flatten(1).t()).permute(0, 3, 1, 2)
+    return F.conv2d(d, w)
+
+def _pointwise_backward(gz:Tensor, d:Tensor, w:Tensor, need_w:bool):
+    "Gradients of `_pointwise` with respect to its input and (if `need_w`, from its input `d`) its weight."
+    if _is_cl(gz):
+        B, _, H, W = gz.shape
+        g2 = gz.permute(0, 2, 3, 1).reshape(-1, gz.shape[1])
+        gd = (g2 @ w.flatten(1)).view(B, H, W, -1).permute(0, 3, 1, 2)
+        return gd, ((g2.t() @ d.permute(0, 2, 3, 1).reshape(-1, d.shape[1])).view_as(w) if need_w else None)
+    if not need_w:  # the input's gradient of a 1×1 convolution is a 1×1 convolution with the transposed weight
+        return F.conv2d(gz, w.flatten(1).t()[:, :, None, None]), None
+    gd, gw, _ = torch.ops.aten.convolution_backward(gz, d.contiguous(), w, None, [1, 1], [0, 0], [1, 1], False, [0, 0], 1,
+                                                    [True, True, False])
+    return gd, gw
+
+def dw_grad_input(g:Tensor, # gradient of the depthwise convolution's output
+                  w:Tensor, # depthwise kernel (C, 1, k, k)
+                  in_size:tuple, # (H, W) of the convolution's input
+                  stride:int, padding:int, dilation:int) -> Tensor:
+    "∂L/∂x of a depthwise convolution, as a forward convolution with the flipped kernel (fast on every backend)."
+    C, k = w.shape[0], w.shape[-1]
+    if stride > 1:  # insert stride-1 zeros between the gradient's pixels
+        up = torch.empty(g.shape[0], C, (g.shape[2] - 1) * stride + 1, (g.shape[3] - 1) * stride + 1, dtype=g.dtype,
+                         device=g.device, memory_format=_CL if _is_cl(g) else torch.contiguous_format).zero_()
+        up[:, :, ::stride, ::stride] = g
+        g = up
+    q = dilation * (k - 1) - padding
+    eh, ew = in_size[0] - (g.shape[2] + 2 * q - dilation * (k - 1)), in_size[1] - (g.shape[3] + 2 * q - dilation * (k - 1))
+    if eh or ew: g = F.pad(g, (0, ew, 0, eh))  # rows/columns the strided forward pass never reached
+    return F.conv2d(g, w.flip(-1, -2), None, 1, q, dilation, C)
+
+def _bn_forward(z, rm, rv, training, momentum, eps):
+    "Batch norm without affine parameters; returns (ẑ, σ⁻¹) and updates the running statistics like `nn.BatchNorm2d`."
+    if training or rm is None:
+        y, _, invstd = torch.ops.aten.native_batch_norm(z, None, None, rm, rv, True, momentum, eps)
+        return y, invstd
+    invstd = (rv + eps).rsqrt()
+    return (z - rm[:, None, None]) * invstd[:, None, None], invstd
+
+def _bn_backward(g, y, invstd, training):
+    "∂L/∂z = σ⁻¹(g − mean g − ẑ·mean(g ẑ)) from the output ẑ alone (training), σ⁻¹ g (evaluation)."
+    if not training: return g * invstd[:, None, None]
+    C = y.shape[1]  # aten's kernel with input ẑ, mean 0, σ⁻¹ 1 and weight σ⁻¹ is exactly this formula
+    return torch.ops.aten.native_batch_norm_backward(g, y, invstd, None, None, y.new_zeros(C), y.new_ones(C),
+                                                     True, 0., [True, False, False])[0]
+
+# %% ../nbs/06_ops.ipynb #e39e1ecd
+class _ReLUDwPwBN(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, w_dw, w_pw, rm, rv, stride, padding, dilation, training, momentum, eps):
+        r = x.clamp_min(0)
+        d = F.conv2d(r, w_dw, None, stride, padding, dilation, x.shape[1])
+        y, invstd = _bn_forward(_pointwise(d, w_pw), rm, rv, training, momentum, eps)
+        ctx.save_for_backward(x, w_dw, w_pw, y, invstd)
+        ctx.conv, ctx.training = (stride, padding, dilation), training
+        return y
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, g):
+        x, w_dw, w_pw, y, invstd = ctx.saved_tensors
+        (s, p, dl), need = ctx.conv, ctx.needs_input_grad
+        gz = _bn_backward(g.contiguous(memory_format=_CL) if _is_cl(y) else g.contiguous(), y, invstd, ctx.training)
+        r = d = None
+        if need[1] or need[2]:  # the weights' gradients need the block's inner activations: recompute them (cheap)
+            r = x.clamp_min(0)
+            d = F.conv2d(r, w_dw, None, s, p, dl, x.shape[1])
+        gd, g_pw = _pointwise_backward(gz, d, w_pw, need[2])
+        g_dw = (torch.ops.aten.convolution_backward(gd, r, w_dw, None, [s, s], [p, p], [dl, dl], False, [0, 0],
+                                                    x.shape[1], [False, True, False])[1] if need[1] else None)
+        gx = (torch.ops.aten.threshold_backward(dw_grad_input(gd, w_dw, x.shape[2:], s, p, dl), x, 0)
+              if need[0] else None)
+        return gx, g_dw, g_pw, None, None, None, None, None, None, None, None
+
+def _bn_args(bn:nn.BatchNorm2d):
+    "Running statistics, training flag, momentum and eps of `bn`, counting the batch like `nn.BatchNorm2d` does."
+    training = bn.training or not bn.track_running_stats
+    if bn.training and bn.track_running_stats and bn.num_batches_tracked is not None:
+        bn.num_batches_tracked.add_(1)
+    mom = bn.momentum if bn.momentum is not None else 1. / float(bn.num_batches_tracked)
+    return bn.running_mean, bn.running_var, training, mom, bn.eps
+
+def relu_dw_pw_bn(x:Tensor, dw:nn.Conv2d, pw:nn.Conv2d, bn:nn.BatchNorm2d) -> Tensor:
+    "BN(pw(dw(ReLU(x)))) keeping only x and the output for the backward pass (`bn` without affine parameters)."
+    rm, rv, training, mom, eps = _bn_args(bn)
+    return _ReLUDwPwBN.apply(x, dw.weight, pw.weight, rm, rv, dw.stride[0], dw.padding[0], dw.dilation[0],
+                             training, mom, eps)
+
+# %% ../nbs/06_ops.ipynb #285362f4
+class _PoolBN(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, kind, k, stride, padding, rm, rv, training, momentum, eps):
+        pooled = (F.max_pool2d(x, k, stride, padding) if kind == 'max' else
+                  F.avg_pool2d(x, k, stride, padding, count_include_pad=False))
+        y, invstd = _bn_forward(pooled, rm, rv, training, momentum, eps)
+        ctx.save_for_backward(x, y, invstd)
+        ctx.pool, ctx.training = (kind, k, stride, padding), training
+        return y
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, g):
+        x, y, invstd = ctx.saved_tensors
+        kind, k, s, p = ctx.pool
+        gp = _bn_backward(g.contiguous(memory_format=_CL) if _is_cl(y) else g.contiguous(), y, invstd, ctx.training)
+        aten = torch.ops.aten
+        if kind == 'max':  # recompute the argmax positions instead of keeping them (int64) from the forward pass
+            _, idx = aten.max_pool2d_with_indices(x, [k, k], [s, s], [p, p], [1, 1], False)
+            gx = aten.max_pool2d_with_indices_backward(gp, x, [k, k], [s, s], [p, p], [1, 1], False, idx)
+        else: gx = aten.avg_pool2d_backward(gp, x, [k, k], [s, s], [p, p], False, False, None)
+        return gx, None, None, None, None, None, None, None, None, None
+
+def pool_bn(x:Tensor, pool:nn.Module, bn:nn.BatchNorm2d) -> Tensor:
+    "BN(pool(x)) for a 3×3 max or average pooling, keeping only x and the output for the backward pass."
+    kind = 'max' if isinstance(pool, nn.MaxPool2d) else 'avg'
+    rm, rv, training, mom, eps = _bn_args(bn)
+    return _PoolBN.apply(x, kind, pool.kernel_size, pool.stride, pool.padding, rm, rv, training, mom, eps)
+
+class PoolBN(nn.Sequential):
+    "A pooling operation followed by `BatchNorm2d(affine=False)`, as the supernet uses pooling."
+    def __init__(self, pool:nn.Module, # `nn.MaxPool2d` or `nn.AvgPool2d`
+                 C:int): super().__init__(pool, nn.BatchNorm2d(C, affine=False))
+    def forward(self, x):
+        if type(self[0]) in (nn.MaxPool2d, nn.AvgPool2d) and _fusable(x, self[1]): return pool_bn(x, self[0], self[1])
+        return super().forward(x)
 
 # %% ../nbs/06_ops.ipynb #db2ed9ff
 class Identity(nn.Module):
@@ -103,11 +258,11 @@ def make_op(name:str, # a key of `OPS`
             C:int, # channels in and out
             stride:int=1, # 1, or 2 on the input edges of a reduction cell
             affine:bool=True, # learnable BN parameters (False inside the supernet)
-            pool_bn:bool=False, # follow pooling by BatchNorm2d(affine=False) (inside the supernet)
+            pool_bn:bool=False, # follow pooling by BatchNorm2d(affine=False) (inside the supernet): `PoolBN`
            ) -> nn.Module:
     "Build the operation `name` for an edge with `C` channels and the given stride."
     if name not in OPS: raise ValueError(f"unknown operation {name!r}; known operations: {sorted(OPS)}")
     if stride not in (1, 2): raise ValueError(f"stride must be 1 or 2, got {stride}")
     op = OPS[name](C, stride, affine)
-    if pool_bn and 'pool' in name: op = nn.Sequential(op, nn.BatchNorm2d(C, affine=False))
+    if pool_bn and 'pool' in name: op = PoolBN(op, C)
     return op

@@ -21,7 +21,7 @@ from .learner import (Learner, DeviceCB, MixedPrecisionCB, ChannelsLastCB, LRSch
 from .losses import get_loss, LOSSES
 from .evaluation import Report, plot_per_class, plot_confusion, plot_history
 from .genotypes import Genotype, Edge, GENOTYPE_OPS, draw_genotype, n_skips
-from .networks import SearchNetwork, EvalNetwork, count_params
+from .networks import SearchNetwork, EvalNetwork, count_params, reduction_layers, search_edges
 from .darts import DartsCB, derive_genotype, search as darts_search, SearchConfig, plot_alpha_heatmaps, plot_alpha_trajectories, plot_skips
 from .fairdarts import zero_one_loss, FairDartsConfig, plot_sigmoid_hist
 from .barlow import BarlowTwinsLoss, ViewsLoss, MultiViewDataset, barlow_views, BarlowConfig, barlow_learner
@@ -30,12 +30,14 @@ from .distributed import init_distributed, DDPCB
 import torch.distributed as dist
 
 # %% auto #0
-__all__ = ['METHODS', 'DERIVATIONS', 'PipelineConfig', 'TwinSearch', 'search_projector', 'random_split', 'derive', 'ssl_search',
-           'supervised_search', 'random_genotype', 'eval_network', 'pretrain', 'train_supervised', 'run_pipeline']
+__all__ = ['METHODS', 'DERIVATIONS', 'SSL_INITS', 'PipelineConfig', 'TwinSearch', 'search_projector', 'random_split', 'derive',
+           'ssl_supernet', 'ssl_search', 'supervised_search', 'random_genotype', 'eval_network', 'pretrain',
+           'supernet_cell_map', 'InitReport', 'init_from_supernet', 'load_supernet', 'train_supervised', 'run_pipeline']
 
 # %% ../nbs/13_pipeline.ipynb #f7714548
 METHODS = ('ssfnas', 'fairdarts', 'darts', 'random', 'resnet32')
 DERIVATIONS = ('argmax', 'threshold')
+SSL_INITS = ('random', 'supernet')
 
 @dataclass(frozen=True)
 class PipelineConfig(Config):
@@ -72,6 +74,7 @@ class PipelineConfig(Config):
     pretrain_batches: int|None = None
     lambd: float = 0.0051           # Barlow Twins redundancy weight
     ssl_scale: float = 1.0          # overall factor of the Barlow Twins loss
+    ssl_init: str = 'random'        # pre-training starts from 'random' weights or the search's 'supernet' (needs C = search_C)
     # 3. supervised long-tail training
     epochs: int = 600
     bs: int = 96
@@ -95,6 +98,14 @@ class PipelineConfig(Config):
         if self.loss not in LOSSES: raise ValueError(f"unknown loss {self.loss!r}: choose one of {list(LOSSES)}")
         if self.source not in ('full', 'sample'): raise ValueError(f"unknown source {self.source!r}: choose 'full' or 'sample'")
         _check_imbalance(self.imbalance)
+        if self.ssl_init not in SSL_INITS: raise ValueError(f"unknown ssl_init {self.ssl_init!r}: choose one of {list(SSL_INITS)}")
+        if self.ssl_init == 'supernet' and self.method == 'ssfnas':  # the other methods have no pre-training: ignored
+            if self.C != self.search_C:
+                raise ValueError(f"ssl_init='supernet' copies the supernet's weights, which needs equal widths: C={self.C} vs "
+                                 f"search_C={self.search_C}; set C={self.search_C} (or search_C={self.C}), or ssl_init='random'")
+            if self.pretrain_epochs <= 0:
+                raise ValueError("ssl_init='supernet' initialises the pre-training, which pretrain_epochs=0 leaves out: "
+                                 "set pretrain_epochs > 0, or ssl_init='random'")
 
     @property
     def stages(self) -> list:
@@ -144,6 +155,12 @@ def derive(cfg:PipelineConfig, net) -> Genotype:
     return derive_genotype(net, threshold=0.85 if cfg.derive == 'threshold' else None)
 
 # %% ../nbs/13_pipeline.ipynb #8b3f8218
+def ssl_supernet(cfg:PipelineConfig) -> SearchNetwork:
+    "The SSF-NAS supernet of `cfg`: FairDARTS cells (sigmoid over 7 operations), the search projector as its head."
+    net = SearchNetwork(cfg.search_C, None, cfg.search_layers, 'sigmoid')
+    net.head = search_projector(net.n_features, cfg.search_proj_dim)
+    return net
+
 def ssl_search(cfg:PipelineConfig, # the run's settings
                lt:LTData, # the long-tailed data (labels unused)
                run:RunDir|None=None, # stage folder (checkpoints, metrics, figures, genotype.json)
@@ -157,13 +174,11 @@ def ssl_search(cfg:PipelineConfig, # the run's settings
     g = torch.Generator(); g.manual_seed(cfg.seed + 1)
     arch_dl = torch.utils.data.DataLoader(MultiViewDataset(lt.train.subset(ia), views), cfg.search_bs, shuffle=True,
                                           drop_last=True, generator=g, num_workers=cfg.num_workers)
-    net = SearchNetwork(cfg.search_C, None, cfg.search_layers, 'sigmoid')
-    net.head = search_projector(net.n_features, cfg.search_proj_dim)
-    model = TwinSearch(net)
+    model = TwinSearch(ssl_supernet(cfg))
     darts = DartsCB(arch_dl, second_order=False, arch_lr=cfg.arch_lr, arch_betas=cfg.arch_betas,
                     arch_weight_decay=cfg.arch_wd, extra_loss=lambda m: cfg.zero_one_weight * zero_one_loss(m.alphas()),
                     derive=partial(derive, cfg))
-    cbs = [DeviceCB(device), darts, LRSchedCB(partial(cosine_lr, eta_min=cfg.search_lr_min), every='epoch'),
+    cbs = [DeviceCB(device), ChannelsLastCB(), darts, LRSchedCB(partial(cosine_lr, eta_min=cfg.search_lr_min), every='epoch'),
            GradClipCB(cfg.grad_clip), ProgressCB(quiet=quiet)]
     if cfg.search_batches: cbs.append(LimitBatchesCB(cfg.search_batches, None))
     if run is not None: cbs.append(CheckpointCB(run, resume=True))
@@ -208,7 +223,9 @@ def eval_network(cfg:PipelineConfig, genotype:Genotype|None, n_classes:int|None)
                        drop_path_prob=0.)
 
 def pretrain(cfg:PipelineConfig, genotype:Genotype, lt:LTData, run:RunDir|None=None, device=None,
-             quiet:bool=False) -> Learner:
+             quiet:bool=False,
+             supernet:nn.Module|str|Path|None=None, # the search's supernet, or its `supernet.pt` (for `ssl_init='supernet'`)
+            ) -> Learner:
     "SSF-NAS stage 2: Barlow Twins pre-training of the derived network; returns the learner."
     bcfg = BarlowConfig(proj=tuple(cfg.pretrain_proj), lambd=cfg.lambd, scale=cfg.ssl_scale, opt='lars',
                         lr=cfg.pretrain_lr, bs=cfg.pretrain_bs, epochs=cfg.pretrain_epochs,
@@ -216,11 +233,131 @@ def pretrain(cfg:PipelineConfig, genotype:Genotype, lt:LTData, run:RunDir|None=N
                         probe=False, seed=cfg.seed, num_workers=cfg.num_workers, bf16=cfg.bf16)
     set_seed(cfg.seed)
     backbone = eval_network(cfg, genotype, None)
+    rep = None
+    if cfg.ssl_init == 'supernet':
+        if supernet is None: raise ValueError("ssl_init='supernet' needs the search's supernet: pass supernet= (a SearchNetwork, or the path of search/supernet.pt)")
+        rep = init_from_supernet(backbone, supernet if isinstance(supernet, nn.Module) else load_supernet(cfg, supernet))
+        if not quiet: print(f"[pretrain] started from the supernet: {rep.tensors_copied} tensors, {rep.params_copied:,} of {rep.params_total:,} parameters")
     cbs = [DDPCB(cfg.seed)] + ([CheckpointCB(run, resume=True)] if run is not None else [])
     if cfg.pretrain_batches: cbs.append(LimitBatchesCB(cfg.pretrain_batches, None))
     learn = barlow_learner(bcfg, lt.train, lt.test, backbone=backbone, run=run, device=device, cbs=cbs, quiet=quiet)
+    learn.init_report = rep  # resuming from a checkpoint overwrites these weights, as it should
     learn.fit(bcfg.epochs)
     return learn
+
+# %% ../nbs/13_pipeline.ipynb #974f398a
+def _cell_roles(layers:int) -> list[tuple]:
+    "(kind, stage, position) of each cell: the position among the cells of that kind in that stage."
+    red, roles, seen = set(reduction_layers(layers)), [], {}
+    n_red = 0
+    for i in range(layers):
+        key = ('reduce', 0) if i in red else ('normal', n_red)
+        roles.append((*key, seen.get(key, 0)))
+        seen[key] = seen.get(key, 0) + 1
+        n_red += i in red
+    return roles
+
+def supernet_cell_map(layers:int, # cells of the network
+                      search_layers:int, # cells of the supernet
+                     ) -> list[int|None]:
+    "Supernet cell for each network cell: same kind and stage, k-th to k-th or else the last (None: no counterpart)."
+    src = _cell_roles(search_layers)
+    out = []
+    for kind, stage, pos in _cell_roles(layers):
+        cands = [i for i, (k, s, _) in enumerate(src) if (k, s) == (kind, stage)]
+        out.append(cands[min(pos, len(cands) - 1)] if cands else None)
+    return out
+
+# %% ../nbs/13_pipeline.ipynb #23314ffc
+@dataclass
+class InitReport:
+    "What `init_from_supernet` did: tensors copied (network name -> supernet name) and tensors left at their init (name -> why)."
+    copied: dict        # network tensor name -> supernet tensor name
+    kept: dict          # network tensor name -> reason it was left at its initialisation
+    cell_map: list      # supernet cell of each network cell
+    params_copied: int  # number of parameter values copied
+    params_total: int   # number of parameter values of the network
+
+    @property
+    def tensors_copied(self) -> int: return len(self.copied)
+
+    def to_dict(self) -> dict:
+        return {'tensors_copied': len(self.copied), 'tensors_kept': len(self.kept), 'params_copied': self.params_copied,
+                'params_total': self.params_total, 'cell_map': self.cell_map, 'kept': self.kept}
+
+    def __repr__(self):
+        why = {}
+        for r in self.kept.values(): why[r] = why.get(r, 0) + 1
+        lines = [f"copied {len(self.copied)} tensors ({self.params_copied:,} of {self.params_total:,} parameters); "
+                 f"cell map (network cell -> supernet cell): {self.cell_map}"]
+        lines += [f"  kept at init: {n} x {r}" for r, n in sorted(why.items(), key=lambda t: -t[1])]
+        return '\n'.join(lines)
+
+_BN_AFFINE = "BN scale/shift: the supernet's BN has none (affine=False), kept at 1/0"
+
+def _copy(dst:nn.Module, src:nn.Module, dname:str, sname:str, rep:InitReport, pnames:set):
+    "Copy every state tensor of `dst` from the same-named one of `src`; a module whose shapes differ stays at init."
+    d, s = dst.state_dict(), src.state_dict()
+    bad = [k for k in d if k in s and d[k].shape != s[k].shape]
+    if type(dst) is not type(src) and d: bad = list(d)
+    if bad:
+        k = bad[0]
+        why = (f"{type(src).__name__} in the supernet vs {type(dst).__name__}" if type(dst) is not type(src) else
+               f"shape {tuple(d[k].shape)} vs supernet {tuple(s[k].shape)}")
+        for k in d: rep.kept[f"{dname}.{k}"] = f"input widths differ ({why})"
+        return
+    with torch.no_grad():
+        for k, t in d.items():
+            if k in s:
+                t.copy_(s[k]); rep.copied[f"{dname}.{k}"] = f"{sname}.{k}"
+                if f"{dname}.{k}" in pnames: rep.params_copied += t.numel()
+            else: rep.kept[f"{dname}.{k}"] = _BN_AFFINE if k.endswith(('weight', 'bias')) else 'no counterpart in the supernet'
+
+def init_from_supernet(net:EvalNetwork, # the network of the derived genotype (modified in place)
+                       supernet:nn.Module, # the trained `SearchNetwork` (or `TwinSearch`) the genotype was derived from
+                      ) -> InitReport:
+    "Copy the stem, preprocessing and each genotype edge's operation from the same edge of the supernet into `net`."
+    if isinstance(supernet, TwinSearch): supernet = supernet.net
+    if not isinstance(net, EvalNetwork): raise TypeError(f"net must be an EvalNetwork, got {type(net).__name__}")
+    if not isinstance(supernet, SearchNetwork): raise TypeError(f"supernet must be a SearchNetwork, got {type(supernet).__name__}")
+    if net.C != supernet.C:
+        raise ValueError(f"channel widths differ: the network has C={net.C}, the supernet C={supernet.C}; weights are copied "
+                         f"between equal widths only: build the network with C={supernet.C} (PipelineConfig: C=search_C), "
+                         f"or search with search_C={net.C}")
+    cmap = supernet_cell_map(net.layers, supernet.layers)
+    pnames = {n for n, _ in net.named_parameters()}
+    rep = InitReport({}, {}, cmap, 0, sum(p.numel() for p in net.parameters()))
+    _copy(net.stem, supernet.stem, 'stem', 'stem', rep, pnames)
+    for i, (cell, j) in enumerate(zip(net.cells, cmap)):
+        if j is None:
+            for k in cell.state_dict(): rep.kept[f"cells.{i}.{k}"] = 'no supernet cell of this kind in this stage'
+            continue
+        scell = supernet.cells[j]
+        for p in ('pre0', 'pre1'):
+            _copy(getattr(cell.preprocess, p), getattr(scell.preprocess, p), f"cells.{i}.preprocess.{p}",
+                  f"cells.{j}.preprocess.{p}", rep, pnames)
+        edges, _ = net.genotype.cell('reduce' if cell.reduction else 'normal')
+        sedges = list(zip(scell.src, scell.dst))
+        for k, (e, op) in enumerate(zip(edges, cell.ops)):
+            if (e.src, e.dst) not in sedges or e.op not in scell.ops[sedges.index((e.src, e.dst))].ops:
+                raise ValueError(f"edge {e.op}({e.src}->{e.dst}) of the genotype has no counterpart in the supernet "
+                                 f"(edges {sedges[0]}..{sedges[-1]}, operations {list(supernet.primitives)}): "
+                                 "use the supernet the genotype was derived from")
+            m = sedges.index((e.src, e.dst))
+            _copy(op, scell.ops[m].ops[e.op], f"cells.{i}.ops.{k}", f"cells.{j}.ops.{m}.ops.{e.op}", rep, pnames)
+    for k in net.state_dict():  # the classifier / auxiliary head, if any
+        if not k.startswith(('stem.', 'cells.')): rep.kept[k] = 'no counterpart in the supernet'
+    return rep
+
+def load_supernet(cfg:PipelineConfig, path:str|Path # the `search/supernet.pt` of an SSF-NAS run of `cfg`
+                 ) -> SearchNetwork:
+    "The supernet an SSF-NAS search saved, rebuilt from the config and loaded (on the CPU)."
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: ssl_init='supernet' needs the supernet the search stage saves (run the search first)")
+    net = ssl_supernet(cfg)
+    TwinSearch(net).load_state_dict(torch.load(path, map_location='cpu', weights_only=True))
+    return net
 
 # %% ../nbs/13_pipeline.ipynb #180a4401
 def _loss_name(cfg): return 'ce' if cfg.method == 'resnet32' else cfg.loss
@@ -284,9 +421,12 @@ def _finish_stage(out:Path, stage:str, cfg:PipelineConfig, lt:LTData, dev, learn
         return {'genotype': g.to_dict(), 'n_skip_normal': n_skips(g), 'params_supernet': count_params(net)}
     if stage == 'pretrain':
         atomic_torch_save(learn.model.backbone.state_dict(), sd/'backbone.pt')
+        rep = getattr(learn, 'init_report', None)
+        if rep is not None: save_json(rep.to_dict(), sd/'init.json')
         knn = learn.knn_monitor.last if any(type(c).__name__ == 'KNNMonitorCB' for c in learn.cbs) else None
         return {'knn_acc': knn and knn['acc'], 'knn_bal_acc': knn and knn['bal_acc'],
-                'final_loss': float(learn.history.train_loss.iloc[-1])}
+                'final_loss': float(learn.history.train_loss.iloc[-1]),
+                **({'init': {k: v for k, v in rep.to_dict().items() if k != 'kept'}} if rep is not None else {})}
     rep = result
     atomic_torch_save(learn.model.state_dict(), sd/'model.pt')
     title = f"{cfg.method}: " + '{}' + f"\n{_label(cfg, lt, dev)}"
@@ -330,7 +470,8 @@ def run_pipeline(cfg:PipelineConfig, # the run's settings
                 result, learn = (ssl_search(cfg, lt, sd, dev, quiet) if cfg.method == 'ssfnas' else
                                  supervised_search(cfg, sd, dev, quiet))
         elif stage == 'pretrain':
-            learn = pretrain(cfg, Genotype.load(out/'search'/'genotype.json'), lt, sd, dev, quiet)
+            learn = pretrain(cfg, Genotype.load(out/'search'/'genotype.json'), lt, sd, dev, quiet,
+                             supernet=out/'search'/'supernet.pt')
         else:
             bb = torch.load(out/'pretrain'/'backbone.pt', weights_only=True) if 'pretrain' in cfg.stages else None
             g = _genotype_for_training(cfg, out)

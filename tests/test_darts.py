@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 from ssfnas.darts import *
 from ssfnas.genotypes import Edge, Genotype
-from ssfnas.learner import Learner, sgd, ProgressCB, CheckpointCB, synth_dls
+from ssfnas.learner import Learner, Callback, sgd, ProgressCB, CheckpointCB, synth_dls
 from ssfnas.networks import SearchNetwork, EvalNetwork
 
 torch.set_num_threads(1)
@@ -150,3 +150,29 @@ def test_weight_step_does_not_move_alphas():
     learn = _learner(_arch_dl()); learn.darts.arch_lr = 0.
     a0 = learn.model.alpha_normal.detach().clone(); learn.fit(1)
     torch.testing.assert_close(learn.model.alpha_normal.detach(), a0)
+
+
+def test_no_wasted_gradients():
+    "The architecture step computes no weight gradient; the weight step computes no α gradient; flags are restored."
+    net = tiny(); b = batch(1)
+    first_order_grad(net, ce, b)
+    assert all(w.grad is None for w in net.weights()) and all(w.requires_grad for w in net.weights())
+    seen = []
+    class Spy(Callback):
+        def after_backward(self):
+            seen.append(([a.grad for a in self.learn.model.alphas()], [a.requires_grad for a in self.learn.model.alphas()],
+                         sum(w.grad is not None for w in self.learn.model.weights())))
+    learn = _learner(_arch_dl()); learn.add_cbs([Spy()]); learn.fit(1)
+    assert seen and all(g == [None, None] and rg == [False, False] and n > 0 for g, rg, n in seen)
+    assert all(a.requires_grad for a in learn.model.alphas())   # restored after the fit
+
+
+def test_fused_search_network_equals_plain():
+    "The supernet with the fused blocks (06_ops) gives the plain modules' loss and gradients (α and weights)."
+    from ssfnas.ops import unfused
+    net = tiny(relaxation='softmax'); b = batch(2)
+    loss = F.cross_entropy(net(b[0]), b[1]); g = torch.autograd.grad(loss, list(net.parameters()))
+    with unfused():
+        loss0 = F.cross_entropy(net(b[0]), b[1]); g0 = torch.autograd.grad(loss0, list(net.parameters()))
+    torch.testing.assert_close(loss, loss0)
+    for x, y in zip(g, g0): torch.testing.assert_close(x, y)
