@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 import torch.nn.functional as F
-from .core import get_device
+from .core import get_device, tune_cpu_allocator
 from .networks import SearchNetwork
 from .learner import sgd
 from .darts import first_order_grad, second_order_grad, supervised_loss, frozen
@@ -45,10 +45,12 @@ def bench_search_step(second_order:bool=False, # unrolled (second-order) archite
                       hvp:str='fd', # second order: 'fd' or 'exact'
                       threads:int|None=None, # torch CPU threads (None: leave as is)
                       channels_last:bool=True, # channels-last memory layout (as `search` uses it)
+                      tune_allocator:bool=True, # `tune_cpu_allocator()` first (as `search` does on the CPU)
                      ) -> dict:
     "Time `steps` DARTS search steps (architecture + weight step) of a supernet on random data."
     if threads: torch.set_num_threads(threads)
     dev = get_device(device)
+    if tune_allocator and dev.type == 'cpu': tune_cpu_allocator()
     torch.manual_seed(0)
     model = SearchNetwork(C, n_classes, layers).to(dev).train()
     fmt = torch.channels_last if channels_last else torch.contiguous_format
@@ -126,6 +128,7 @@ def bench_stage(stage:str, # one of STAGES
     if stage not in STAGES: raise ValueError(f"unknown stage {stage!r}: choose one of {STAGES}")
     if threads: torch.set_num_threads(threads)
     cfg, dev = PipelineConfig.preset(preset), get_device(device)
+    if dev.type == 'cpu': tune_cpu_allocator()
     bf16 = dev.type == 'cuda' if bf16 is None else bf16
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     torch.manual_seed(0)
@@ -238,6 +241,7 @@ def main(argv:list|None=None):
     s.add_argument('--orders', default='1,2', help='comma-separated: 1 first order, 2 second order')
     s.add_argument('--hvp', default='fd', choices=['fd', 'exact'])
     s.add_argument('--no-channels-last', action='store_true', help='keep the default (NCHW) memory layout')
+    s.add_argument('--no-tune-allocator', action='store_true', help='leave glibc malloc as it is (see core.tune_cpu_allocator)')
     s.add_argument('--reference', default=None, help="the original DARTS code's cnn/ folder: time it alternately with ours")
     s.add_argument('--repeats', type=int, default=1, help='alternating repeats of each setting')
     t = sub.add_parser('stages', help='images/s and peak memory of one step of each SSF-NAS stage')
@@ -256,7 +260,8 @@ def main(argv:list|None=None):
         size = dict(C=a.C, layers=a.layers, bs=a.bs, size=a.size, **common)
         for _ in range(a.repeats):
             for o in orders:
-                jobs.append(('bench_search_step', dict(second_order=o == '2', hvp=a.hvp, channels_last=not a.no_channels_last, **size)))
+                jobs.append(('bench_search_step', dict(second_order=o == '2', hvp=a.hvp, channels_last=not a.no_channels_last,
+                                                          tune_allocator=not a.no_tune_allocator, **size)))
                 if a.reference: jobs.append(('reference_search_step', dict(darts_dir=a.reference, second_order=o == '2', **size)))
     else:
         for st in [x.strip() for x in a.stages.split(',')]:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #526439d8
 from __future__ import annotations
-import dataclasses, json, os, random, tempfile, io, csv, time
+import ctypes, dataclasses, json, os, random, sys, tempfile, io, csv, time
 from dataclasses import dataclass, fields, asdict
 from pathlib import Path
 from typing import Any
@@ -12,8 +12,8 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['set_seed', 'rng_state', 'set_rng_state', 'get_device', 'atomic_write', 'atomic_torch_save', 'save_json', 'load_json',
-           'Config', 'RunDir', 'data_dir', 'has_gpu']
+__all__ = ['set_seed', 'rng_state', 'set_rng_state', 'get_device', 'tune_cpu_allocator', 'atomic_write', 'atomic_torch_save',
+           'save_json', 'load_json', 'Config', 'RunDir', 'data_dir', 'has_gpu']
 
 # %% ../nbs/00_core.ipynb #7fed598b
 def set_seed(seed:int=0, # the seed for python, numpy and torch (CPU and all CUDA devices)
@@ -60,6 +60,17 @@ def get_device(device:str|torch.device|None=None, # 'cuda', 'cuda:1', 'mps', 'cp
     if dev.type == 'mps' and not (getattr(torch.backends, 'mps', None) and torch.backends.mps.is_available()):
         raise RuntimeError("device 'mps' was asked for but MPS is not available here: pass device='cpu'")
     return dev
+
+# %% ../nbs/00_core.ipynb #89987776
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+
+def tune_cpu_allocator() -> bool:
+    "Keep freed memory in the process (glibc `mallopt`), so repeated CPU steps stop paying page faults; True if applied."
+    if sys.platform != 'linux': return False
+    try: libc = ctypes.CDLL('libc.so.6')
+    except OSError: return False
+    ok = libc.mallopt(_M_MMAP_THRESHOLD, 32 * 2**20) == 1   # the largest threshold glibc accepts
+    return bool(libc.mallopt(_M_TRIM_THRESHOLD, 2**31 - 1) == 1 and ok)
 
 # %% ../nbs/00_core.ipynb #507f6211
 def _umask() -> int:

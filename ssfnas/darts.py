@@ -14,7 +14,7 @@ import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
 from torch.func import functional_call
-from .core import Config, RunDir, get_device, set_seed, save_json
+from .core import Config, RunDir, get_device, set_seed, save_json, tune_cpu_allocator
 from .genotypes import Genotype, Edge, prune_dangling, n_skips, draw_genotype
 from .ops import unfused, _is_cl
 from .networks import SearchNetwork, search_edges, count_params
@@ -93,8 +93,9 @@ def unrolled_weights(model:nn.Module, loss_fn:Callable, train_batch:Sequence,
     alphas, names, ws = split_params(model)
     bufs = {n: b.clone() for n, b in model.named_buffers()}
     fwd = _functional(model, names, bufs)
-    loss = loss_fn(fwd(ws), train_batch)
-    gs = torch.autograd.grad(loss, ws, allow_unused=True, create_graph=create_graph)
+    with contextlib.nullcontext() if create_graph else frozen(alphas):  # w' depends on α only through its graph
+        loss = loss_fn(fwd(ws), train_batch)
+        gs = torch.autograd.grad(loss, ws, allow_unused=True, create_graph=create_graph)
     out = []
     for w, g, (lr, mom, wd, buf) in zip(ws, gs, _sgd_hparams(opt, ws)):
         d = (torch.zeros_like(w) if g is None else g) + wd * w
@@ -397,6 +398,7 @@ def search(cfg:SearchConfig, # the settings
           ) -> Learner:
     "Run a DARTS-style search; returns the learner (`learn.darts` holds the history and the genotype)."
     set_seed(cfg.seed)
+    if get_device(device).type == 'cpu': tune_cpu_allocator()
     dls, arch_dl, lt = data or search_data(cfg)
     model = SearchNetwork(cfg.C, lt.train.n_classes, cfg.layers, cfg.relaxation, n_nodes=cfg.n_nodes)
     if isinstance(run, (str, Path)): run = RunDir(run, cfg)

@@ -8,13 +8,49 @@ from typing import Callable, Sequence
 import torch
 from torch import nn
 import torch.nn.functional as F
+from torch import Tensor
+from torch.autograd.function import once_differentiable
+import ssfnas.ops as _ops
+from .ops import _is_cl
 from .ops import (make_op, ReLUConvBN, FactorizedReduce, Identity, Zero,
                         DARTS_PRIMITIVES, FAIRDARTS_PRIMITIVES)
 from .genotypes import Genotype, DARTS_V2
 
 # %% auto #0
-__all__ = ['RELAXATIONS', 'MixedOp', 'Preprocess', 'drop_path', 'Cell', 'search_edges', 'search_cell', 'genotype_cell',
-           'reduction_layers', 'CellNetwork', 'relax', 'SearchNetwork', 'AuxiliaryHead', 'EvalNetwork', 'count_params']
+__all__ = ['RELAXATIONS', 'weighted_sum', 'MixedOp', 'Preprocess', 'drop_path', 'Cell', 'search_edges', 'search_cell',
+           'genotype_cell', 'reduction_layers', 'CellNetwork', 'relax', 'SearchNetwork', 'AuxiliaryHead', 'EvalNetwork',
+           'count_params']
+
+# %% ../nbs/08_networks.ipynb #60dfd93d
+class _WeightedSum(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, w, *ys):
+        out = ys[0] * w[0]
+        for k in range(1, len(ys)): out.addcmul_(ys[k], w[k])  # accumulate in place: one pass per term
+        ctx.save_for_backward(w, *(ys if ctx.needs_input_grad[0] else ()))
+        return out
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, g):
+        w, *ys = ctx.saved_tensors
+        gys = [g * w[k] if ctx.needs_input_grad[k + 1] else None for k in range(len(ctx.needs_input_grad) - 1)]
+        gw = torch.stack([_dot(g, y) for y in ys]) if ctx.needs_input_grad[0] else None
+        return (gw, *gys)
+
+def _dot(a:Tensor, b:Tensor) -> Tensor:
+    "Σ a·b in one pass when both tensors have the same dense layout."
+    if a.stride() == b.stride() and a.shape == b.shape and (a.is_contiguous() or _is_cl(a)):
+        f = (lambda t: t.permute(0, 2, 3, 1).reshape(-1)) if _is_cl(a) else (lambda t: t.reshape(-1))
+        return torch.dot(f(a), f(b))
+    return (a * b).sum()
+
+def weighted_sum(w:Tensor, # (K,) weights
+                 ys:Sequence[Tensor], # K tensors of one shape
+                ) -> Tensor:
+    "Σ_k w_k y_k (the mixed operation's output); under `unfused()` (double backward) plain tensor algebra."
+    if not _ops._fused_enabled: return sum(w[k] * y for k, y in enumerate(ys))
+    return _WeightedSum.apply(w, *ys)
 
 # %% ../nbs/08_networks.ipynb #89ec2dc6
 class MixedOp(nn.Module):
@@ -31,12 +67,8 @@ class MixedOp(nn.Module):
 
     def forward(self, x, w # weights of all primitives, shape (len(primitives),)
                ):
-        out = None
-        for i, op in zip(self.idx, self.ops.values()):
-            y = w[i] * op(x)
-            out = y if out is None else out + y
-        if out is None: out = Zero(self.stride)(x)  # only 'none' among the candidates
-        return out
+        if not self.idx: return Zero(self.stride)(x)  # only 'none' among the candidates
+        return weighted_sum(w[self.idx], [op(x) for op in self.ops.values()])
 
 # %% ../nbs/08_networks.ipynb #bca2e875
 class Preprocess(nn.Module):

@@ -13,7 +13,8 @@ import torch.nn.functional as F
 
 # %% auto #0
 __all__ = ['DARTS_PRIMITIVES', 'FAIRDARTS_PRIMITIVES', 'OPS', 'ReLUConvBN', 'DilConv', 'SepConv', 'unfused', 'dw_grad_input',
-           'relu_dw_pw_bn', 'pool_bn', 'PoolBN', 'Identity', 'Zero', 'FactorizedReduce', 'make_op']
+           'dw_grad_weight', 'relu_dw_pw_bn', 'sep_conv_fused', 'pool_bn', 'PoolBN', 'Identity', 'Zero',
+           'FactorizedReduce', 'make_op']
 
 # %% ../nbs/06_ops.ipynb #08eac0c5
 DARTS_PRIMITIVES = ('none', 'max_pool_3x3', 'avg_pool_3x3', 'skip_connect',
@@ -54,6 +55,11 @@ class SepConv(nn.Sequential):
     def __init__(self, C_in:int, C_out:int, kernel_size:int, stride:int, padding:int, affine:bool=True):
         super().__init__(DilConv(C_in, C_in, kernel_size, stride, padding, 1, affine),
                          DilConv(C_in, C_out, kernel_size, 1, padding, 1, affine))
+
+    def forward(self, x):
+        if all(type(b[0]) is nn.ReLU for b in self) and _fusable(x, self[0][3]) and _fusable(x, self[1][3]):
+            return sep_conv_fused(x, self[0], self[1])  # see "Fused blocks" below
+        return super().forward(x)
 
 # %% ../nbs/06_ops.ipynb #ac28831f
 _fused_enabled = True
@@ -122,47 +128,123 @@ def _bn_backward(g, y, invstd, training):
     return torch.ops.aten.native_batch_norm_backward(g, y, invstd, None, None, y.new_zeros(C), y.new_ones(C),
                                                      True, 0., [True, False, False])[0]
 
+# %% ../nbs/06_ops.ipynb #dd1864c9
+def _gw3(g:Tensor, xp:Tensor) -> Tensor:
+    "∂L/∂w of a 3×3, stride-1, dilation-1 depthwise convolution of the (already padded) input `xp`."
+    C = xp.shape[1]
+    return torch.ops.aten.convolution_backward(g, xp, xp.new_empty(C, 1, 3, 3), None, [1, 1], [0, 0], [1, 1], False,
+                                               [0, 0], C, [False, True, False])[1]
+
+def _gw_blocks(g:Tensor, xp:Tensor, k:int) -> Tensor:
+    "∂L/∂w of a k×k (k ≤ 6) stride-1 depthwise convolution of the padded input `xp`, from 3×3 blocks of the kernel."
+    H, W, n = g.shape[2], g.shape[3], -(-k // 3)
+    xp = F.pad(xp, (0, 3 * n - k, 0, 3 * n - k))
+    out = g.new_zeros(xp.shape[1], 1, 3 * n, 3 * n)
+    fmt = _CL if _is_cl(g) else torch.contiguous_format
+    for i in range(n):
+        for j in range(n):
+            crop = xp[:, :, 3 * i: 3 * i + H + 2, 3 * j: 3 * j + W + 2].contiguous(memory_format=fmt)
+            out[:, :, 3 * i: 3 * i + 3, 3 * j: 3 * j + 3] = _gw3(g, crop)
+    return out[:, :, :k, :k]
+
+def dw_grad_weight(g:Tensor, # gradient of the depthwise convolution's output
+                   x:Tensor, # its input
+                   k:int, stride:int, padding:int, dilation:int) -> Tensor:
+    "∂L/∂w of a depthwise convolution; on the CPU, the slow 5×5 and dilated kernels go through fast 3×3 ones."
+    C, H = x.shape[1], x.shape[2]
+    same = padding == dilation * (k - 1) // 2
+    if x.device.type == 'cpu' and stride == 1 and same and _is_cl(g):
+        if dilation == 1 and k == 5 and H <= 16: return _gw_blocks(g, F.pad(x, (padding,) * 4), k)
+        if dilation == 2 and (k == 3 or (k == 5 and H <= 8)):
+            # polyphase: a dilation-2 convolution is four dilation-1 ones on the even/odd rows and columns
+            xp, out = F.pad(x, (padding,) * 4), 0
+            for a in (0, 1):
+                for b in (0, 1):
+                    ga = g[:, :, a::2, b::2].contiguous(memory_format=_CL)
+                    xa = xp[:, :, a::2, b::2][:, :, :ga.shape[2] + k - 1, :ga.shape[3] + k - 1].contiguous(memory_format=_CL)
+                    out = out + (_gw3(ga, xa) if k == 3 else _gw_blocks(ga, xa, k))
+            return out
+    return torch.ops.aten.convolution_backward(g, x, x.new_empty(C, 1, k, k), None, [stride] * 2, [padding] * 2,
+                                               [dilation] * 2, False, [0, 0], C, [False, True, False])[1]
+
 # %% ../nbs/06_ops.ipynb #e39e1ecd
+def _block(x, w_dw, w_pw, conv:tuple, bn:tuple):
+    "Forward of one block ReLU → depthwise (conv = stride, padding, dilation) → pointwise → BN; returns (r, d, ẑ, σ⁻¹)."
+    s, p, dl = conv
+    r = x.clamp_min(0)
+    d = F.conv2d(r, w_dw, None, s, p, dl, x.shape[1])
+    y, invstd = _bn_forward(_pointwise(d, w_pw), *bn)
+    return r, d, y, invstd
+
+def _block_backward(g, x, w_dw, w_pw, y, invstd, conv:tuple, training:bool,
+                    need:tuple, # which of (x, w_dw, w_pw) need a gradient
+                    r=None, d=None): # the block's inner activations, if already recomputed
+    "(∂L/∂x, ∂L/∂w_dw, ∂L/∂w_pw) of one block from its input x and output ẑ."
+    s, p, dl = conv
+    gz = _bn_backward(g.contiguous(memory_format=_CL) if _is_cl(y) else g.contiguous(), y, invstd, training)
+    if (need[1] or need[2]) and d is None:  # the weights' gradients need the inner activations: recompute them (cheap)
+        r = x.clamp_min(0)
+        d = F.conv2d(r, w_dw, None, s, p, dl, x.shape[1])
+    gd, g_pw = _pointwise_backward(gz, d, w_pw, need[2])
+    g_dw = dw_grad_weight(gd, r, w_dw.shape[-1], s, p, dl) if need[1] else None
+    gx = torch.ops.aten.threshold_backward(dw_grad_input(gd, w_dw, x.shape[2:], s, p, dl), x, 0) if need[0] else None
+    return gx, g_dw, g_pw
+
 class _ReLUDwPwBN(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, w_dw, w_pw, rm, rv, stride, padding, dilation, training, momentum, eps):
-        r = x.clamp_min(0)
-        d = F.conv2d(r, w_dw, None, stride, padding, dilation, x.shape[1])
-        y, invstd = _bn_forward(_pointwise(d, w_pw), rm, rv, training, momentum, eps)
+    def forward(ctx, x, w_dw, w_pw, conv, bn):
+        _, _, y, invstd = _block(x, w_dw, w_pw, conv, bn)
         ctx.save_for_backward(x, w_dw, w_pw, y, invstd)
-        ctx.conv, ctx.training = (stride, padding, dilation), training
+        ctx.conv, ctx.training = conv, bn[2]
         return y
 
     @staticmethod
     @once_differentiable
     def backward(ctx, g):
         x, w_dw, w_pw, y, invstd = ctx.saved_tensors
-        (s, p, dl), need = ctx.conv, ctx.needs_input_grad
-        gz = _bn_backward(g.contiguous(memory_format=_CL) if _is_cl(y) else g.contiguous(), y, invstd, ctx.training)
-        r = d = None
-        if need[1] or need[2]:  # the weights' gradients need the block's inner activations: recompute them (cheap)
-            r = x.clamp_min(0)
-            d = F.conv2d(r, w_dw, None, s, p, dl, x.shape[1])
-        gd, g_pw = _pointwise_backward(gz, d, w_pw, need[2])
-        g_dw = (torch.ops.aten.convolution_backward(gd, r, w_dw, None, [s, s], [p, p], [dl, dl], False, [0, 0],
-                                                    x.shape[1], [False, True, False])[1] if need[1] else None)
-        gx = (torch.ops.aten.threshold_backward(dw_grad_input(gd, w_dw, x.shape[2:], s, p, dl), x, 0)
-              if need[0] else None)
-        return gx, g_dw, g_pw, None, None, None, None, None, None, None, None
+        return (*_block_backward(g, x, w_dw, w_pw, y, invstd, ctx.conv, ctx.training, ctx.needs_input_grad[:3]), None, None)
 
-def _bn_args(bn:nn.BatchNorm2d):
-    "Running statistics, training flag, momentum and eps of `bn`, counting the batch like `nn.BatchNorm2d` does."
+class _SepConv(torch.autograd.Function):
+    "Two blocks that keep only the input and the output: the middle activation is recomputed in the backward pass."
+    @staticmethod
+    def forward(ctx, x, w_dw1, w_pw1, w_dw2, w_pw2, conv1, conv2, bn1, bn2):
+        _, _, y1, _ = _block(x, w_dw1, w_pw1, conv1, bn1)
+        _, _, y2, inv2 = _block(y1, w_dw2, w_pw2, conv2, bn2)
+        ctx.save_for_backward(x, w_dw1, w_pw1, w_dw2, w_pw2, y2, inv2)
+        ctx.conv, ctx.training = (conv1, conv2), (bn1[2], bn2[2])
+        # the recomputation normalises with the same statistics and leaves the running ones alone
+        ctx.bn1 = (None, None, True, 0., bn1[4]) if bn1[2] else bn1
+        return y2
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, g):
+        x, w_dw1, w_pw1, w_dw2, w_pw2, y2, inv2 = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        r1, d1, y1, inv1 = _block(x, w_dw1, w_pw1, ctx.conv[0], ctx.bn1)
+        g1, g_dw2, g_pw2 = _block_backward(g, y1, w_dw2, w_pw2, y2, inv2, ctx.conv[1], ctx.training[1],
+                                           (any(need[:3]), need[3], need[4]))
+        gx, g_dw1, g_pw1 = _block_backward(g1, x, w_dw1, w_pw1, y1, inv1, ctx.conv[0], ctx.training[0], need[:3], r1, d1)
+        return gx, g_dw1, g_pw1, g_dw2, g_pw2, None, None, None, None
+
+def _bn_args(bn:nn.BatchNorm2d) -> tuple:
+    "(running mean, running var, training, momentum, eps) of `bn`, counting the batch like `nn.BatchNorm2d` does."
     training = bn.training or not bn.track_running_stats
     if bn.training and bn.track_running_stats and bn.num_batches_tracked is not None:
         bn.num_batches_tracked.add_(1)
     mom = bn.momentum if bn.momentum is not None else 1. / float(bn.num_batches_tracked)
     return bn.running_mean, bn.running_var, training, mom, bn.eps
 
+def _conv_args(c:nn.Conv2d) -> tuple: return c.stride[0], c.padding[0], c.dilation[0]
+
 def relu_dw_pw_bn(x:Tensor, dw:nn.Conv2d, pw:nn.Conv2d, bn:nn.BatchNorm2d) -> Tensor:
     "BN(pw(dw(ReLU(x)))) keeping only x and the output for the backward pass (`bn` without affine parameters)."
-    rm, rv, training, mom, eps = _bn_args(bn)
-    return _ReLUDwPwBN.apply(x, dw.weight, pw.weight, rm, rv, dw.stride[0], dw.padding[0], dw.dilation[0],
-                             training, mom, eps)
+    return _ReLUDwPwBN.apply(x, dw.weight, pw.weight, _conv_args(dw), _bn_args(bn))
+
+def sep_conv_fused(x:Tensor, b1:nn.Sequential, b2:nn.Sequential) -> Tensor:
+    "Two blocks (ReLU, depthwise, pointwise, BN) keeping only x and the output: `SepConv`'s fused path."
+    return _SepConv.apply(x, b1[1].weight, b1[2].weight, b2[1].weight, b2[2].weight, _conv_args(b1[1]), _conv_args(b2[1]),
+                          _bn_args(b1[3]), _bn_args(b2[3]))
 
 # %% ../nbs/06_ops.ipynb #285362f4
 class _PoolBN(torch.autograd.Function):

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 import matplotlib
 import matplotlib.pyplot as plt
-from .core import Config, RunDir, set_seed, get_device, save_json, load_json, atomic_torch_save, atomic_write
+from .core import Config, RunDir, set_seed, get_device, save_json, load_json, atomic_torch_save, atomic_write, tune_cpu_allocator
 from .data import get_cifar_lt, ImageDataset, train_tfms, test_tfms, DataLoaders, LTData, class_groups, _check_imbalance
 from .learner import (Learner, DeviceCB, MixedPrecisionCB, ChannelsLastCB, LRSchedCB, cosine_lr, GradClipCB,
                             MetricsCB, accuracy, balanced_accuracy, ProgressCB, LimitBatchesCB, CheckpointCB,
@@ -167,6 +167,7 @@ def ssl_search(cfg:PipelineConfig, # the run's settings
                device=None, quiet:bool=False) -> tuple[Genotype, Learner]:
     "SSF-NAS stage 1: FairDARTS search driven by the Barlow Twins loss; returns (genotype, learner)."
     set_seed(cfg.seed)
+    if get_device(device).type == 'cpu': tune_cpu_allocator()
     iw, ia = random_split(len(lt.train), cfg.seed)
     views = barlow_views()
     dls = DataLoaders.from_datasets(MultiViewDataset(lt.train.subset(iw), views), None, bs=cfg.search_bs, seed=cfg.seed,
