@@ -37,6 +37,13 @@ def _timed(step, steps, warmup, dev) -> tuple[float, float, str]:
     if dev.type == 'cuda': return dt, torch.cuda.max_memory_allocated(dev), 'cuda max_memory_allocated'
     return dt, _rss(), f'process peak RSS ({base / 2**20:.0f} MiB before the first step)'
 
+def _row(impl, order, hvp, C, layers, bs, size, dev, steps, timing, **extra) -> dict:
+    "One result: the setting and `timing` = `_timed(...)`'s (seconds per step, peak bytes, what the peak measures)."
+    dt, peak, kind = timing
+    return {'impl': impl, 'order': order, 'hvp': hvp, 'C': C, 'layers': layers, 'bs': bs, 'size': size, 'device': str(dev),
+            'threads': torch.get_num_threads(), 'steps': steps, 's_per_step': dt, 'images_per_s': bs / dt,
+            'peak_mem_MiB': peak / 2**20, 'mem_kind': kind, **extra}
+
 def bench_search_step(second_order:bool=False, # unrolled (second-order) architecture step
                       C:int=16, layers:int=8, bs:int=64, size:int=32, n_classes:int=10,
                       steps:int=3, # timed steps
@@ -69,10 +76,8 @@ def bench_search_step(second_order:bool=False, # unrolled (second-order) archite
         with frozen(model.alphas()):  # as DartsCB: the weight step computes no α gradients
             opt.zero_grad(); F.cross_entropy(model(trn[0]), trn[1]).backward()
         torch.nn.utils.clip_grad_norm_(model.weights(), 5.); opt.step()
-    dt, peak, kind = _timed(step, steps, warmup, dev)
-    return {'impl': 'ssfnas', 'order': 2 if second_order else 1, 'hvp': hvp if second_order else None, 'C': C,
-            'layers': layers, 'bs': bs, 'size': size, 'device': str(dev), 'threads': torch.get_num_threads(),
-            'steps': steps, 's_per_step': dt, 'images_per_s': bs / dt, 'peak_mem_MiB': peak / 2**20, 'mem_kind': kind}
+    return _row('ssfnas', 2 if second_order else 1, hvp if second_order else None, C, layers, bs, size, dev, steps,
+                _timed(step, steps, warmup, dev))
 
 # %% ../nbs/16_bench.ipynb #d1304a14
 def reference_search_step(darts_dir:str, # the original's `cnn` folder (with model_search.py and architect.py)
@@ -102,10 +107,8 @@ def reference_search_step(darts_dir:str, # the original's `cnn` folder (with mod
         arch.step(xt, yt, xv, yv, 0.025, opt, unrolled=second_order)
         opt.zero_grad(); crit(model(xt), yt).backward()
         nn.utils.clip_grad_norm_(model.parameters(), 5.); opt.step()
-    dt, peak, kind = _timed(step, steps, warmup, dev)
-    return {'impl': 'original', 'order': 2 if second_order else 1, 'hvp': 'fd' if second_order else None, 'C': C,
-            'layers': layers, 'bs': bs, 'size': size, 'device': str(dev), 'threads': torch.get_num_threads(),
-            'steps': steps, 's_per_step': dt, 'images_per_s': bs / dt, 'peak_mem_MiB': peak / 2**20, 'mem_kind': kind}
+    return _row('original', 2 if second_order else 1, 'fd' if second_order else None, C, layers, bs, size, dev, steps,
+                _timed(step, steps, warmup, dev))
 
 # %% ../nbs/16_bench.ipynb #df0ccff2
 STAGES = ('search', 'pretrain', 'train')
@@ -180,11 +183,8 @@ def bench_stage(stage:str, # one of STAGES
                 loss = loss_fn(logits.float(), y) + (cfg.aux_weight * loss_fn(aux.float(), y) if aux is not None else 0.)
             loss.backward(); torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip); opt.step()
         C, layers = cfg.C, cfg.layers
-    dt, peak, kind = _timed(step, steps, warmup, dev)
-    return {'impl': f'stage:{stage}', 'order': 1, 'hvp': None, 'C': C, 'layers': layers, 'bs': bs, 'size': 32,
-            'device': str(dev), 'threads': torch.get_num_threads(), 'steps': steps, 's_per_step': dt,
-            'images_per_s': bs / dt, 'peak_mem_MiB': peak / 2**20, 'mem_kind': kind, 'preset': preset,
-            'bf16': bf16}
+    return _row(f'stage:{stage}', 1, None, C, layers, bs, 32, dev, steps, _timed(step, steps, warmup, dev),
+                preset=preset, bf16=bf16)
 
 # %% ../nbs/16_bench.ipynb #d47e79a5
 def _child(fn, kw, q):

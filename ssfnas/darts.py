@@ -19,7 +19,7 @@ from .genotypes import Genotype, Edge, prune_dangling, n_skips, draw_genotype
 from .ops import unfused, _is_cl
 from .networks import SearchNetwork, search_edges, count_params
 from .learner import (Callback, Learner, sgd, to_device, LRSchedCB, cosine_lr, GradClipCB, MetricsCB,
-                            accuracy, balanced_accuracy, LimitBatchesCB, CheckpointCB, ProgressCB, DeviceCB, ChannelsLastCB)
+                            accuracy, balanced_accuracy, LimitBatchesCB, CheckpointCB, ProgressCB, DeviceCB, ChannelsLastCB, channels_last)
 
 # %% auto #0
 __all__ = ['supervised_loss', 'split_params', 'frozen', 'first_order_grad', 'unrolled_weights', 'fd_hvp', 'exact_hvp', 'rel_err',
@@ -254,9 +254,7 @@ class DartsCB(Callback):
         l = self.learn
         if not l.training: return
         val = to_device(tuple(self._next_val()), l.device)
-        if any(_is_cl(x) for x in l.xb):  # the same memory layout as the weight step's batch (ChannelsLastCB)
-            val = tuple(v.contiguous(memory_format=torch.channels_last) if isinstance(v, Tensor) and v.ndim == 4 else v
-                        for v in val)
+        if any(_is_cl(x) for x in l.xb): val = channels_last(val)  # the weight step's layout (ChannelsLastCB)
         self.step(tuple(l.batch), val)
         self._alphas_grad(False)  # the weight step that follows needs no α gradients: do not compute them
 

@@ -10,7 +10,7 @@ from functools import partial
 from itertools import islice
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Callable
+from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 import torch
@@ -24,9 +24,10 @@ from .core import get_device, rng_state, set_rng_state, atomic_write, atomic_tor
 # %% auto #0
 __all__ = ['SynthImages', 'synth_dls', 'Callback', 'CancelFitException', 'CancelEpochException', 'CancelTrainException',
            'CancelValidateException', 'CancelBatchException', 'NaNLossError', 'sgd', 'to_device', 'Learner', 'DeviceCB',
-           'MixedPrecisionCB', 'ChannelsLastCB', 'cosine_lr', 'multistep_lr', 'const_lr', 'LRSchedCB', 'GradClipCB',
-           'accuracy', 'balanced_accuracy', 'MetricsCB', 'Recorder', 'NaNLossCB', 'ProgressCB', 'EarlyStopCB',
-           'LimitBatchesCB', 'SingleBatchCB', 'AuxLossCB', 'DropPathCB', 'model_signature', 'CheckpointCB']
+           'MixedPrecisionCB', 'channels_last', 'ChannelsLastCB', 'cosine_lr', 'multistep_lr', 'const_lr', 'LRSchedCB',
+           'GradClipCB', 'accuracy', 'balanced_accuracy', 'MetricsCB', 'Recorder', 'NaNLossCB', 'ProgressCB',
+           'EarlyStopCB', 'LimitBatchesCB', 'SingleBatchCB', 'AuxLossCB', 'DropPathCB', 'model_signature',
+           'CheckpointCB']
 
 # %% ../nbs/02_learner.ipynb #dd68cb88
 class SynthImages(Dataset):
@@ -316,13 +317,15 @@ class MixedPrecisionCB(Callback):
     def after_batch(self): self._exit()  # when the batch was cancelled before the loss
     def cleanup_fit(self): self._exit()
 
+def channels_last(xs:Sequence) -> tuple:
+    "The 4-d tensors of `xs` in channels-last memory format, the rest as they are."
+    return tuple(x.contiguous(memory_format=torch.channels_last) if isinstance(x, Tensor) and x.ndim == 4 else x for x in xs)
+
 class ChannelsLastCB(Callback):
     "Keep the model's weights and 4-d inputs in channels-last (NHWC) memory format."
     order = -90
     def before_fit(self): self.learn.model.to(memory_format=torch.channels_last)
-    def before_batch(self):
-        self.learn.xb = tuple(x.contiguous(memory_format=torch.channels_last) if isinstance(x, Tensor) and x.ndim == 4 else x
-                              for x in self.learn.xb)
+    def before_batch(self): self.learn.xb = channels_last(self.learn.xb)
 
 # %% ../nbs/02_learner.ipynb #7fd12b38
 def cosine_lr(base:float, # the base learning rate

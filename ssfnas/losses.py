@@ -98,7 +98,8 @@ class WeightedLoss(nn.Module):
         dev = self.weight.device if self.weight is not None else 'cpu'
         self.weight = w.to(dev)
 
-    def per_sample(self, logits, target): raise NotImplementedError
+    def per_sample(self, logits, target):  # the one method a loss defines
+        raise NotImplementedError(f"{type(self).__name__} must define per_sample(logits, target) -> (N,) losses")
 
     def forward(self, logits:torch.Tensor, # (N, C) model outputs
                 target:torch.Tensor, # (N,) class indices
