@@ -80,20 +80,14 @@ _CL = torch.channels_last
 def _is_cl(t): return t.dim() == 4 and t.is_contiguous(memory_format=_CL) and not t.is_contiguous()
 
 def _pointwise(d:Tensor, w:Tensor) -> Tensor:
-    "1×1 convolution; a matrix product over the channel axis for channels-last tensors."
-    if _is_cl(d): return (d.permute(0, 2, 3, 1) @ w.flatten(1).t()).permute(0, 3, 1, 2)
+    "1×1 convolution (oneDNN's kernel: in channels-last it beats a matrix product over the channel axis)."
     return F.conv2d(d, w)
 
 def _pointwise_backward(gz:Tensor, d:Tensor, w:Tensor, need_w:bool):
     "Gradients of `_pointwise` with respect to its input and (if `need_w`, from its input `d`) its weight."
-    if _is_cl(gz):
-        B, _, H, W = gz.shape
-        g2 = gz.permute(0, 2, 3, 1).reshape(-1, gz.shape[1])
-        gd = (g2 @ w.flatten(1)).view(B, H, W, -1).permute(0, 3, 1, 2)
-        return gd, ((g2.t() @ d.permute(0, 2, 3, 1).reshape(-1, d.shape[1])).view_as(w) if need_w else None)
     if not need_w:  # the input's gradient of a 1×1 convolution is a 1×1 convolution with the transposed weight
         return F.conv2d(gz, w.flatten(1).t()[:, :, None, None]), None
-    gd, gw, _ = torch.ops.aten.convolution_backward(gz, d.contiguous(), w, None, [1, 1], [0, 0], [1, 1], False, [0, 0], 1,
+    gd, gw, _ = torch.ops.aten.convolution_backward(gz, d, w, None, [1, 1], [0, 0], [1, 1], False, [0, 0], 1,
                                                     [True, True, False])
     return gd, gw
 
@@ -128,42 +122,80 @@ def _bn_backward(g, y, invstd, training):
     return torch.ops.aten.native_batch_norm_backward(g, y, invstd, None, None, y.new_zeros(C), y.new_ones(C),
                                                      True, 0., [True, False, False])[0]
 
-# %% ../nbs/06_ops.ipynb #dd1864c9
+# %% ../nbs/06_ops.ipynb #5a243e7f
 def _gw3(g:Tensor, xp:Tensor) -> Tensor:
     "∂L/∂w of a 3×3, stride-1, dilation-1 depthwise convolution of the (already padded) input `xp`."
     C = xp.shape[1]
     return torch.ops.aten.convolution_backward(g, xp, xp.new_empty(C, 1, 3, 3), None, [1, 1], [0, 0], [1, 1], False,
                                                [0, 0], C, [False, True, False])[1]
 
-def _gw_blocks(g:Tensor, xp:Tensor, k:int) -> Tensor:
-    "∂L/∂w of a k×k (k ≤ 6) stride-1 depthwise convolution of the padded input `xp`, from 3×3 blocks of the kernel."
-    H, W, n = g.shape[2], g.shape[3], -(-k // 3)
-    xp = F.pad(xp, (0, 3 * n - k, 0, 3 * n - k))
-    out = g.new_zeros(xp.shape[1], 1, 3 * n, 3 * n)
-    fmt = _CL if _is_cl(g) else torch.contiguous_format
+def _phase(n_out:int, step:int, p:int, pad:int, n_in:int) -> tuple:
+    "Rows r < n_out of phase p of the padded input (its rows step*r+p) that lie inside the input: (first r, count, input row)."
+    r0 = max(0, -(-(pad - p) // step))
+    first = step * r0 + p - pad
+    cnt = max(0, min(n_out - r0, (n_in - 1 - first) // step + 1)) if first < n_in else 0
+    return r0, cnt, first
+
+def _place(dst:Tensor, src:Tensor, r0:int=0, c0:int=0):
+    "Write `src` (N,h,w,C) into `dst` (N,H,W,C) at row r0, column c0, and zeros around it (one pass, no full zero fill)."
+    h, w = src.shape[1], src.shape[2]
+    dst[:, :r0] = 0; dst[:, r0 + h:] = 0
+    dst[:, r0:r0 + h, :c0] = 0; dst[:, r0:r0 + h, c0 + w:] = 0
+    dst[:, r0:r0 + h, c0:c0 + w] = src
+
+def _gw_s1(pairs:list, k:int, pad:int, step:int) -> Tensor:
+    """∂L/∂w (C,1,k,k) of a stride-1, dilation-1 depthwise convolution, summed over `pairs` of
+    (output gradient, (p, q, x)): x's phase (p, q) of stride `step` after padding by `pad` is the convolution's input."""
+    g0 = pairs[0][0]
+    N, C = g0.shape[:2]
+    Hg, Wg = max(g.shape[2] for g, _ in pairs), max(g.shape[3] for g, _ in pairs)
+    n = -(-k // 3)
+    Hx, Wx, M = Hg + 3 * n - 1, Wg + 3 * n - 1, N * len(pairs)
+    X = g0.new_empty(M, Hx, Wx, C)
+    for m, (g, (p, q, x)) in enumerate(pairs):
+        r0, rc, rf = _phase(Hx, step, p, pad, x.shape[2])
+        c0, cc, cf = _phase(Wx, step, q, pad, x.shape[3])
+        _place(X[m * N:(m + 1) * N], x.permute(0, 2, 3, 1)[:, rf::step, cf::step][:, :rc, :cc], r0, c0)
+    X = X.permute(0, 3, 1, 2)
+    if n == 1:
+        if len(pairs) == 1 and g0.shape[2:] == (Hg, Wg): G = g0
+        else:
+            G = g0.new_empty(M, Hg, Wg, C)
+            for m, (g, _) in enumerate(pairs): _place(G[m * N:(m + 1) * N], g.permute(0, 2, 3, 1))
+            G = G.permute(0, 3, 1, 2)
+        return _gw3(G, X)[:, :, :k, :k]
+    # k > 3: the k×k kernel's 3×3 blocks, each a 3×3 gradient of the images stacked into one tall image, against the
+    # output gradient shifted by the block's offset: shifted views of one zero-padded buffer, so no copies
+    Wb, sh = Wx - 2, 3 * (n - 1)
+    off = sh * Wb + sh
+    B = g0.new_empty((off + M * Hx * Wb) * C)
+    B[:off * C] = 0
+    Bv = B[off * C:].view(M, Hx, Wb, C)
+    for m, (g, _) in enumerate(pairs): _place(Bv[m * N:(m + 1) * N], g.permute(0, 2, 3, 1))
+    Xs = X.permute(0, 2, 3, 1).reshape(1, M * Hx, Wx, C).permute(0, 3, 1, 2)
+    R, out = M * Hx - 2, g0.new_empty(C, 1, 3 * n, 3 * n)
     for i in range(n):
         for j in range(n):
-            crop = xp[:, :, 3 * i: 3 * i + H + 2, 3 * j: 3 * j + W + 2].contiguous(memory_format=fmt)
-            out[:, :, 3 * i: 3 * i + 3, 3 * j: 3 * j + 3] = _gw3(g, crop)
+            Gij = B.as_strided((1, C, R, Wb), (R * Wb * C, 1, Wb * C, C), (off - 3 * i * Wb - 3 * j) * C)
+            out[:, :, 3 * i:3 * i + 3, 3 * j:3 * j + 3] = _gw3(Gij, Xs)
     return out[:, :, :k, :k]
 
 def dw_grad_weight(g:Tensor, # gradient of the depthwise convolution's output
                    x:Tensor, # its input
                    k:int, stride:int, padding:int, dilation:int) -> Tensor:
-    "∂L/∂w of a depthwise convolution; on the CPU, the slow 5×5 and dilated kernels go through fast 3×3 ones."
-    C, H = x.shape[1], x.shape[2]
-    same = padding == dilation * (k - 1) // 2
-    if x.device.type == 'cpu' and stride == 1 and same and _is_cl(g):
-        if dilation == 1 and k == 5 and H <= 16: return _gw_blocks(g, F.pad(x, (padding,) * 4), k)
-        if dilation == 2 and (k == 3 or (k == 5 and H <= 8)):
-            # polyphase: a dilation-2 convolution is four dilation-1 ones on the even/odd rows and columns
-            xp, out = F.pad(x, (padding,) * 4), 0
-            for a in (0, 1):
-                for b in (0, 1):
-                    ga = g[:, :, a::2, b::2].contiguous(memory_format=_CL)
-                    xa = xp[:, :, a::2, b::2][:, :, :ga.shape[2] + k - 1, :ga.shape[3] + k - 1].contiguous(memory_format=_CL)
-                    out = out + (_gw3(ga, xa) if k == 3 else _gw_blocks(ga, xa, k))
-            return out
+    "∂L/∂w of a depthwise convolution; on the CPU, every kernel except the fast 3×3 ones goes through 3×3 ones."
+    C = x.shape[1]
+    if x.device.type == 'cpu' and stride in (1, 2) and dilation in (1, 2) and (k > 3 or dilation > 1):
+        if stride == 1 and dilation == 1: return _gw_s1([(g, (0, 0, x))], k, padding, 1)
+        if stride == 2 and dilation == 2: return _gw_s1([(g, (0, 0, x))], k, padding, 2)
+        if stride == 1:  # dilation 2: four dilation-1 convolutions, one per parity of the output's rows and columns
+            return _gw_s1([(g[:, :, p::2, q::2], (p, q, x)) for p in (0, 1) for q in (0, 1)], k, padding, 2)
+        out = g.new_empty(C, 1, k, k)  # stride 2: each parity of the kernel's taps sees one phase of the input
+        for p in (0, 1):
+            for q in (0, 1):
+                kp, kq = (k - p + 1) // 2, (k - q + 1) // 2
+                out[:, :, p::2, q::2] = _gw_s1([(g, (p, q, x))], max(kp, kq), padding, 2)[:, :, :kp, :kq]
+        return out
     return torch.ops.aten.convolution_backward(g, x, x.new_empty(C, 1, k, k), None, [stride] * 2, [padding] * 2,
                                                [dilation] * 2, False, [0, 0], C, [False, True, False])[1]
 
@@ -312,8 +344,11 @@ class FactorizedReduce(nn.Module):
 
     def forward(self, x):
         x = self.relu(x)
-        shifted = F.pad(x, (0, 1, 0, 1))[:, :, 1:, 1:]
-        return self.bn(torch.cat([self.conv_1(x), self.conv_2(shifted)], dim=1))
+        if x.shape[2] % 2 == 0 and x.shape[3] % 2 == 0 and type(self.conv_2) is nn.Conv2d:
+            # the 1×1 stride-2 convolution of the shifted input reads the odd rows and columns: no padding needed
+            y2 = F.conv2d(x[:, :, 1::2, 1::2], self.conv_2.weight)
+        else: y2 = self.conv_2(F.pad(x, (0, 1, 0, 1))[:, :, 1:, 1:])  # odd sizes: the padded zero row/column
+        return self.bn(torch.cat([self.conv_1(x), y2], dim=1))
 
 # %% ../nbs/06_ops.ipynb #c9c8baae
 def _conv_7x1_1x7(C, stride, affine):
