@@ -24,7 +24,8 @@ from .learner import (Callback, Learner, sgd, to_device, LRSchedCB, cosine_lr, G
 # %% auto #0
 __all__ = ['supervised_loss', 'split_params', 'frozen', 'first_order_grad', 'unrolled_weights', 'fd_hvp', 'exact_hvp', 'rel_err',
            'second_order_grad', 'unrolled_grad_oracle', 'derive_cell', 'derive_genotype', 'DartsCB', 'SearchConfig',
-           'stratified_split', 'search_data', 'search', 'plot_alpha_heatmaps', 'plot_alpha_trajectories', 'plot_skips']
+           'stratified_split', 'search_data', 'search_learner', 'search', 'plot_alpha_heatmaps',
+           'plot_alpha_trajectories', 'plot_skips']
 
 # %% ../nbs/09_darts.ipynb #2eaa054e
 def supervised_loss(loss_func:Callable=F.cross_entropy, # loss(preds, *targets)
@@ -387,6 +388,27 @@ def search_data(cfg:SearchConfig):
                                           drop_last=True, generator=g, num_workers=cfg.num_workers)
     return dls, arch_dl, lt
 
+def search_learner(model:nn.Module, # a supernet with .weights() and .alphas()
+                   dls, # the weight half (train) and the data to validate on (or None)
+                   loss_func:Callable, # the weight step's loss, `loss_func(preds, *yb)`
+                   darts:DartsCB, # the architecture step
+                   lr:float, lr_min:float, momentum:float, weight_decay:float, grad_clip:float, # the weight optimiser
+                   run:RunDir|None=None, config=None, device:str|None=None, quiet:bool=False, bars:bool|None=None,
+                   max_batches:int|None=None, max_valid_batches:int|None=None, # shortened epochs
+                   metrics:dict|None=None, # `MetricsCB` metrics of the validation pass
+                   n_inp:int=1, # leading batch items that are inputs (2 for two views)
+                  ) -> Learner:
+    "The learner of a DARTS-style search (supervised here, self-supervised in `13_pipeline`): SGD on the weights with a cosine schedule and clipping, `darts` for α, channels-last, checkpoints in `run`."
+    if get_device(device).type == 'cpu': tune_cpu_allocator()
+    cbs = [DeviceCB(device), ChannelsLastCB(), darts, LRSchedCB(partial(cosine_lr, eta_min=lr_min), every='epoch'),
+           GradClipCB(grad_clip)]
+    if metrics: cbs.append(MetricsCB(**metrics))
+    cbs.append(ProgressCB(quiet=quiet, bars=bars))
+    if max_batches or max_valid_batches: cbs.append(LimitBatchesCB(max_batches, max_valid_batches))
+    if run is not None: cbs.append(CheckpointCB(run, resume=True))
+    return Learner(model, dls, loss_func, lr=lr, cbs=cbs, run=run, config=config, n_inp=n_inp,
+                   opt_func=partial(sgd, momentum=momentum, weight_decay=weight_decay), params=lambda m: m.weights())
+
 def search(cfg:SearchConfig, # the settings
            run:str|Path|RunDir|None=None, # run folder: metrics, checkpoints (resumed if present), figures, genotype.json
            device:str|None=None, # default `get_device()`
@@ -396,20 +418,15 @@ def search(cfg:SearchConfig, # the settings
           ) -> Learner:
     "Run a DARTS-style search; returns the learner (`learn.darts` holds the history and the genotype)."
     set_seed(cfg.seed)
-    if get_device(device).type == 'cpu': tune_cpu_allocator()
     dls, arch_dl, lt = data or search_data(cfg)
     model = SearchNetwork(cfg.C, lt.train.n_classes, cfg.layers, cfg.relaxation, n_nodes=cfg.n_nodes)
     if isinstance(run, (str, Path)): run = RunDir(run, cfg)
     darts = DartsCB(arch_dl, cfg.second_order, cfg.arch_lr, cfg.arch_betas, cfg.arch_weight_decay,
                     extra_loss=cfg.extra_loss(), derive=cfg.derive, hvp=cfg.hvp)
-    cbs = [DeviceCB(device), ChannelsLastCB(), darts, LRSchedCB(partial(cosine_lr, eta_min=cfg.lr_min), every='epoch'),
-           GradClipCB(cfg.grad_clip), MetricsCB(accuracy=accuracy, balanced_accuracy=balanced_accuracy),
-           ProgressCB(quiet=quiet, bars=bars)]
-    if cfg.max_batches or cfg.max_valid_batches: cbs.append(LimitBatchesCB(cfg.max_batches, cfg.max_valid_batches))
-    if run is not None: cbs.append(CheckpointCB(run, resume=True))
-    learn = Learner(model, dls, F.cross_entropy, lr=cfg.lr, cbs=cbs, run=run, config=cfg,
-                    opt_func=partial(sgd, momentum=cfg.momentum, weight_decay=cfg.weight_decay),
-                    params=lambda m: m.weights())
+    learn = search_learner(model, dls, F.cross_entropy, darts, lr=cfg.lr, lr_min=cfg.lr_min, momentum=cfg.momentum,
+                           weight_decay=cfg.weight_decay, grad_clip=cfg.grad_clip, run=run, config=cfg, device=device,
+                           quiet=quiet, bars=bars, max_batches=cfg.max_batches, max_valid_batches=cfg.max_valid_batches,
+                           metrics=dict(accuracy=accuracy, balanced_accuracy=balanced_accuracy))
     t0 = time.time()
     learn.fit(cfg.epochs)
     if run is not None:

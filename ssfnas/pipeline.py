@@ -13,7 +13,7 @@ import torch
 from torch import nn
 import matplotlib
 import matplotlib.pyplot as plt
-from .core import Config, RunDir, set_seed, get_device, save_json, load_json, atomic_torch_save, atomic_write, tune_cpu_allocator
+from .core import Config, RunDir, set_seed, get_device, save_json, load_json, atomic_torch_save, atomic_write
 from .data import get_cifar_lt, ImageDataset, train_tfms, test_tfms, DataLoaders, LTData, class_groups, _check_imbalance
 from .learner import (Learner, DeviceCB, MixedPrecisionCB, ChannelsLastCB, LRSchedCB, cosine_lr, GradClipCB,
                             MetricsCB, accuracy, balanced_accuracy, ProgressCB, LimitBatchesCB, CheckpointCB,
@@ -22,7 +22,7 @@ from .losses import get_loss, LOSSES
 from .evaluation import Report, plot_per_class, plot_confusion, plot_history
 from .genotypes import Genotype, Edge, GENOTYPE_OPS, draw_genotype, n_skips
 from .networks import SearchNetwork, EvalNetwork, count_params, reduction_layers, search_edges
-from .darts import DartsCB, derive_genotype, search as darts_search, SearchConfig, plot_alpha_heatmaps, plot_alpha_trajectories, plot_skips
+from .darts import DartsCB, derive_genotype, search as darts_search, search_learner, SearchConfig, plot_alpha_heatmaps, plot_alpha_trajectories, plot_skips
 from .fairdarts import zero_one_loss, FairDartsConfig, plot_sigmoid_hist
 from .barlow import BarlowTwinsLoss, ViewsLoss, MultiViewDataset, barlow_views, BarlowConfig, barlow_learner
 from .longtail import resnet32
@@ -167,7 +167,6 @@ def ssl_search(cfg:PipelineConfig, # the run's settings
                device=None, quiet:bool=False) -> tuple[Genotype, Learner]:
     "SSF-NAS stage 1: FairDARTS search driven by the Barlow Twins loss; returns (genotype, learner)."
     set_seed(cfg.seed)
-    if get_device(device).type == 'cpu': tune_cpu_allocator()
     iw, ia = random_split(len(lt.train), cfg.seed)
     views = barlow_views()
     dls = DataLoaders.from_datasets(MultiViewDataset(lt.train.subset(iw), views), None, bs=cfg.search_bs, seed=cfg.seed,
@@ -179,13 +178,9 @@ def ssl_search(cfg:PipelineConfig, # the run's settings
     darts = DartsCB(arch_dl, second_order=False, arch_lr=cfg.arch_lr, arch_betas=cfg.arch_betas,
                     arch_weight_decay=cfg.arch_wd, extra_loss=lambda m: cfg.zero_one_weight * zero_one_loss(m.alphas()),
                     derive=partial(derive, cfg))
-    cbs = [DeviceCB(device), ChannelsLastCB(), darts, LRSchedCB(partial(cosine_lr, eta_min=cfg.search_lr_min), every='epoch'),
-           GradClipCB(cfg.grad_clip), ProgressCB(quiet=quiet)]
-    if cfg.search_batches: cbs.append(LimitBatchesCB(cfg.search_batches, None))
-    if run is not None: cbs.append(CheckpointCB(run, resume=True))
-    learn = Learner(model, dls, ViewsLoss(BarlowTwinsLoss(cfg.lambd, cfg.ssl_scale)), lr=cfg.search_lr, cbs=cbs,
-                    opt_func=partial(sgd, momentum=0.9, weight_decay=cfg.search_wd), n_inp=2,
-                    params=lambda m: m.weights(), run=run, config=cfg)
+    learn = search_learner(model, dls, ViewsLoss(BarlowTwinsLoss(cfg.lambd, cfg.ssl_scale)), darts, lr=cfg.search_lr,
+                           lr_min=cfg.search_lr_min, momentum=0.9, weight_decay=cfg.search_wd, grad_clip=cfg.grad_clip,
+                           run=run, config=cfg, device=device, quiet=quiet, max_batches=cfg.search_batches, n_inp=2)
     learn.fit(cfg.search_epochs)
     return darts.genotype, learn
 
