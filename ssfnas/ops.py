@@ -346,7 +346,7 @@ class FactorizedReduce(nn.Module):
         x = self.relu(x)
         if x.shape[2] % 2 == 0 and x.shape[3] % 2 == 0 and type(self.conv_2) is nn.Conv2d:
             # the 1×1 stride-2 convolution of the shifted input reads the odd rows and columns: no padding needed
-            y2 = F.conv2d(x[:, :, 1::2, 1::2], self.conv_2.weight)
+            y2 = F.conv2d(x[:, :, 1::2, 1::2], self.conv_2.weight, self.conv_2.bias)
         else: y2 = self.conv_2(F.pad(x, (0, 1, 0, 1))[:, :, 1:, 1:])  # odd sizes: the padded zero row/column
         return self.bn(torch.cat([self.conv_1(x), y2], dim=1))
 
