@@ -57,7 +57,10 @@ def test_interrupt_and_resume_equals_uninterrupted(tmp_path):
     a, b = tmp_path/'a', tmp_path/'b'
     args = ['run', '--preset', 'tiny', '--method', 'ssfnas', *SMALL]
     r = cli(*args, '--out', str(a)); assert r.returncode == 0, r.stderr[-3000:]
-    p = subprocess.Popen([SSFNAS, *args, '--out', str(b)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    # Ctrl-C as in a terminal: a shell's background job (e.g. a CI runner started with `&`) inherits SIGINT *ignored*,
+    # which Python keeps, so the child gets the default disposition back explicitly
+    p = subprocess.Popen([SSFNAS, *args, '--out', str(b)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 600
     while not (b/'search'/'last.pt').exists():   # the search's first epoch is checkpointed: Ctrl-C now
         assert p.poll() is None and time.time() < deadline, 'the run ended before its first checkpoint'
