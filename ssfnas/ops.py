@@ -158,7 +158,7 @@ def _gw_s1(pairs:list, k:int, pad:int, step:int) -> Tensor:
         _place(X[m * N:(m + 1) * N], x.permute(0, 2, 3, 1)[:, rf::step, cf::step][:, :rc, :cc], r0, c0)
     X = X.permute(0, 3, 1, 2)
     if n == 1:
-        if len(pairs) == 1 and g0.shape[2:] == (Hg, Wg): G = g0
+        if len(pairs) == 1: G = g0  # (Hg, Wg) is its own size
         else:
             G = g0.new_empty(M, Hg, Wg, C)
             for m, (g, _) in enumerate(pairs): _place(G[m * N:(m + 1) * N], g.permute(0, 2, 3, 1))
