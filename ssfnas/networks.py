@@ -65,10 +65,18 @@ class MixedOp(nn.Module):
         self.idx = [self.primitives.index(p) for p in self.ops]  # row of each built op in the weight vector
         self.stride = stride
 
-    def forward(self, x, w # weights of all primitives, shape (len(primitives),)
+    @property
+    def takes_relu(self) -> bool:
+        "Some operation starts with a ReLU and can take the input activated in advance (see `forward`'s `r`)."
+        return any(getattr(op, 'relu_first', False) for op in self.ops.values())
+
+    def forward(self, x, w, # weights of all primitives, shape (len(primitives),)
+                r:Tensor|None=None, # ReLU(x), computed once by the cell for all operations that start with a ReLU
                ):
         if not self.idx: return Zero(self.stride)(x)  # only 'none' among the candidates
-        return weighted_sum(w[self.idx], [op(x) for op in self.ops.values()])
+        ys = [op(r, activated=True) if r is not None and getattr(op, 'relu_first', False) else op(x)
+              for op in self.ops.values()]
+        return weighted_sum(w[self.idx], ys)
 
 # %% ../nbs/08_networks.ipynb #bca2e875
 class Preprocess(nn.Module):
@@ -110,11 +118,15 @@ class Cell(nn.Module):
                 drop_prob:float=0., # drop path probability (training only; identity edges are exempt)
                ):
         states = dict(enumerate(self.preprocess(s0, s1)))
+        relus = {}  # ReLU(state), computed once and shared by every mixed operation that leaves the state
         for node in self.nodes:
             acc = None
             for k, (src, dst, op) in enumerate(zip(self.src, self.dst, self.ops)):
                 if dst != node: continue
-                h = op(states[src], weights[k]) if isinstance(op, MixedOp) else op(states[src])
+                if isinstance(op, MixedOp):
+                    if op.takes_relu and src not in relus: relus[src] = F.relu(states[src])
+                    h = op(states[src], weights[k], relus.get(src))
+                else: h = op(states[src])
                 if self.training and drop_prob > 0. and not isinstance(op, Identity): h = drop_path(h, drop_prob)
                 acc = h if acc is None else acc + h
             states[node] = acc

@@ -45,10 +45,19 @@ class DilConv(nn.Sequential):
             nn.Conv2d(C_in, C_out, 1, bias=False),
             nn.BatchNorm2d(C_out, affine=affine))
 
-    def forward(self, x):
-        if type(self[0]) is nn.ReLU and _fusable(x, self[3]):  # see "Fused blocks" below
-            return relu_dw_pw_bn(x, self[1], self[2], self[3])
-        return super().forward(x)
+    @property
+    def relu_first(self) -> bool:
+        "Starts with the standard ReLU, so it also accepts an input activated in advance (`activated=True`)."
+        return type(self[0]) is nn.ReLU
+
+    def forward(self, x,
+                activated:bool=False, # x is already ReLU(x): skip the leading ReLU (a cell shares one per state)
+               ):
+        if activated: _check_relu_first(self)
+        if self.relu_first and _fusable(x, self[3]):  # see "Fused blocks" below
+            return relu_dw_pw_bn(x, self[1], self[2], self[3], relu=not activated)
+        for m in list(self)[int(activated):]: x = m(x)
+        return x
 
 class SepConv(nn.Sequential):
     "Two stacked separable blocks (ReLU, depthwise, pointwise, BN); the first carries the stride."
@@ -56,10 +65,18 @@ class SepConv(nn.Sequential):
         super().__init__(DilConv(C_in, C_in, kernel_size, stride, padding, 1, affine),
                          DilConv(C_in, C_out, kernel_size, 1, padding, 1, affine))
 
-    def forward(self, x):
-        if all(type(b[0]) is nn.ReLU for b in self) and _fusable(x, self[0][3]) and _fusable(x, self[1][3]):
-            return sep_conv_fused(x, self[0], self[1])  # see "Fused blocks" below
-        return super().forward(x)
+    relu_first = property(lambda self: self[0].relu_first, doc="Starts with the standard ReLU (`activated=True` is accepted).")
+
+    def forward(self, x, activated:bool=False): # activated: x is already ReLU(x)
+        if activated: _check_relu_first(self)
+        if all(b.relu_first for b in self) and _fusable(x, self[0][3]) and _fusable(x, self[1][3]):
+            return sep_conv_fused(x, self[0], self[1], relu=not activated)  # see "Fused blocks" below
+        return self[1](self[0](x, activated))
+
+def _check_relu_first(op:nn.Module):
+    if not op.relu_first:
+        raise ValueError(f"activated=True skips the leading ReLU, but this {type(op).__name__} does not start with nn.ReLU: "
+                         "pass the raw input (activated=False)")
 
 # %% ../nbs/06_ops.ipynb #ac28831f
 _fused_enabled = True
@@ -200,50 +217,54 @@ def dw_grad_weight(g:Tensor, # gradient of the depthwise convolution's output
                                                [dilation] * 2, False, [0, 0], C, [False, True, False])[1]
 
 # %% ../nbs/06_ops.ipynb #e39e1ecd
-def _block(x, w_dw, w_pw, conv:tuple, bn:tuple):
+def _block(x, w_dw, w_pw, conv:tuple, bn:tuple,
+           relu:bool=True): # False: x is already ReLU(x) (shared by the operations of one edge)
     "Forward of one block ReLU → depthwise (conv = stride, padding, dilation) → pointwise → BN; returns (r, d, ẑ, σ⁻¹)."
     s, p, dl = conv
-    r = x.clamp_min(0)
+    r = x.clamp_min(0) if relu else x
     d = F.conv2d(r, w_dw, None, s, p, dl, x.shape[1])
     y, invstd = _bn_forward(_pointwise(d, w_pw), *bn)
     return r, d, y, invstd
 
 def _block_backward(g, x, w_dw, w_pw, y, invstd, conv:tuple, training:bool,
                     need:tuple, # which of (x, w_dw, w_pw) need a gradient
-                    r=None, d=None): # the block's inner activations, if already recomputed
+                    r=None, d=None, # the block's inner activations, if already recomputed
+                    relu:bool=True): # False: x is already activated, ∂L/∂x is the depthwise input's gradient
     "(∂L/∂x, ∂L/∂w_dw, ∂L/∂w_pw) of one block from its input x and output ẑ."
     s, p, dl = conv
     gz = _bn_backward(g.contiguous(memory_format=_CL) if _is_cl(y) else g.contiguous(), y, invstd, training)
     if (need[1] or need[2]) and d is None:  # the weights' gradients need the inner activations: recompute them (cheap)
-        r = x.clamp_min(0)
+        r = x.clamp_min(0) if relu else x
         d = F.conv2d(r, w_dw, None, s, p, dl, x.shape[1])
     gd, g_pw = _pointwise_backward(gz, d, w_pw, need[2])
     g_dw = dw_grad_weight(gd, r, w_dw.shape[-1], s, p, dl) if need[1] else None
-    gx = torch.ops.aten.threshold_backward(dw_grad_input(gd, w_dw, x.shape[2:], s, p, dl), x, 0) if need[0] else None
+    gx = dw_grad_input(gd, w_dw, x.shape[2:], s, p, dl) if need[0] else None
+    if gx is not None and relu: gx = torch.ops.aten.threshold_backward(gx, x, 0)
     return gx, g_dw, g_pw
 
 class _ReLUDwPwBN(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, w_dw, w_pw, conv, bn):
-        _, _, y, invstd = _block(x, w_dw, w_pw, conv, bn)
+    def forward(ctx, x, w_dw, w_pw, conv, bn, relu):
+        _, _, y, invstd = _block(x, w_dw, w_pw, conv, bn, relu)
         ctx.save_for_backward(x, w_dw, w_pw, y, invstd)
-        ctx.conv, ctx.training = conv, bn[2]
+        ctx.conv, ctx.training, ctx.relu = conv, bn[2], relu
         return y
 
     @staticmethod
     @once_differentiable
     def backward(ctx, g):
         x, w_dw, w_pw, y, invstd = ctx.saved_tensors
-        return (*_block_backward(g, x, w_dw, w_pw, y, invstd, ctx.conv, ctx.training, ctx.needs_input_grad[:3]), None, None)
+        return (*_block_backward(g, x, w_dw, w_pw, y, invstd, ctx.conv, ctx.training, ctx.needs_input_grad[:3],
+                                 relu=ctx.relu), None, None, None)
 
 class _SepConv(torch.autograd.Function):
     "Two blocks that keep only the input and the output: the middle activation is recomputed in the backward pass."
     @staticmethod
-    def forward(ctx, x, w_dw1, w_pw1, w_dw2, w_pw2, conv1, conv2, bn1, bn2):
-        _, _, y1, _ = _block(x, w_dw1, w_pw1, conv1, bn1)
+    def forward(ctx, x, w_dw1, w_pw1, w_dw2, w_pw2, conv1, conv2, bn1, bn2, relu):
+        _, _, y1, _ = _block(x, w_dw1, w_pw1, conv1, bn1, relu)
         _, _, y2, inv2 = _block(y1, w_dw2, w_pw2, conv2, bn2)
         ctx.save_for_backward(x, w_dw1, w_pw1, w_dw2, w_pw2, y2, inv2)
-        ctx.conv, ctx.training = (conv1, conv2), (bn1[2], bn2[2])
+        ctx.conv, ctx.training, ctx.relu = (conv1, conv2), (bn1[2], bn2[2]), relu
         # the recomputation normalises with the same statistics and leaves the running ones alone
         ctx.bn1 = (None, None, True, 0., bn1[4]) if bn1[2] else bn1
         return y2
@@ -253,11 +274,12 @@ class _SepConv(torch.autograd.Function):
     def backward(ctx, g):
         x, w_dw1, w_pw1, w_dw2, w_pw2, y2, inv2 = ctx.saved_tensors
         need = ctx.needs_input_grad
-        r1, d1, y1, inv1 = _block(x, w_dw1, w_pw1, ctx.conv[0], ctx.bn1)
+        r1, d1, y1, inv1 = _block(x, w_dw1, w_pw1, ctx.conv[0], ctx.bn1, ctx.relu)
         g1, g_dw2, g_pw2 = _block_backward(g, y1, w_dw2, w_pw2, y2, inv2, ctx.conv[1], ctx.training[1],
                                            (any(need[:3]), need[3], need[4]))
-        gx, g_dw1, g_pw1 = _block_backward(g1, x, w_dw1, w_pw1, y1, inv1, ctx.conv[0], ctx.training[0], need[:3], r1, d1)
-        return gx, g_dw1, g_pw1, g_dw2, g_pw2, None, None, None, None
+        gx, g_dw1, g_pw1 = _block_backward(g1, x, w_dw1, w_pw1, y1, inv1, ctx.conv[0], ctx.training[0], need[:3], r1, d1,
+                                           ctx.relu)
+        return gx, g_dw1, g_pw1, g_dw2, g_pw2, None, None, None, None, None
 
 def _bn_args(bn:nn.BatchNorm2d) -> tuple:
     "(running mean, running var, training, momentum, eps) of `bn`, counting the batch like `nn.BatchNorm2d` does."
@@ -269,14 +291,18 @@ def _bn_args(bn:nn.BatchNorm2d) -> tuple:
 
 def _conv_args(c:nn.Conv2d) -> tuple: return c.stride[0], c.padding[0], c.dilation[0]
 
-def relu_dw_pw_bn(x:Tensor, dw:nn.Conv2d, pw:nn.Conv2d, bn:nn.BatchNorm2d) -> Tensor:
+def relu_dw_pw_bn(x:Tensor, dw:nn.Conv2d, pw:nn.Conv2d, bn:nn.BatchNorm2d,
+                  relu:bool=True, # False: x is already ReLU(x); the block starts at the depthwise convolution
+                 ) -> Tensor:
     "BN(pw(dw(ReLU(x)))) keeping only x and the output for the backward pass (`bn` without affine parameters)."
-    return _ReLUDwPwBN.apply(x, dw.weight, pw.weight, _conv_args(dw), _bn_args(bn))
+    return _ReLUDwPwBN.apply(x, dw.weight, pw.weight, _conv_args(dw), _bn_args(bn), relu)
 
-def sep_conv_fused(x:Tensor, b1:nn.Sequential, b2:nn.Sequential) -> Tensor:
+def sep_conv_fused(x:Tensor, b1:nn.Sequential, b2:nn.Sequential,
+                   relu:bool=True, # False: x is already ReLU(x) (the first block's ReLU is skipped)
+                  ) -> Tensor:
     "Two blocks (ReLU, depthwise, pointwise, BN) keeping only x and the output: `SepConv`'s fused path."
     return _SepConv.apply(x, b1[1].weight, b1[2].weight, b2[1].weight, b2[2].weight, _conv_args(b1[1]), _conv_args(b2[1]),
-                          _bn_args(b1[3]), _bn_args(b2[3]))
+                          _bn_args(b1[3]), _bn_args(b2[3]), relu)
 
 # %% ../nbs/06_ops.ipynb #285362f4
 class _PoolBN(torch.autograd.Function):
@@ -342,8 +368,11 @@ class FactorizedReduce(nn.Module):
         self.conv_2 = nn.Conv2d(C_in, C_out // 2, 1, stride=2, bias=False)
         self.bn = nn.BatchNorm2d(C_out, affine=affine)
 
-    def forward(self, x):
-        x = self.relu(x)
+    relu_first = property(lambda self: type(self.relu) is nn.ReLU, doc="Starts with the standard ReLU (`activated=True` is accepted).")
+
+    def forward(self, x, activated:bool=False): # activated: x is already ReLU(x)
+        if activated: _check_relu_first(self)
+        else: x = self.relu(x)
         if x.shape[2] % 2 == 0 and x.shape[3] % 2 == 0 and type(self.conv_2) is nn.Conv2d:
             # the 1×1 stride-2 convolution of the shifted input reads the odd rows and columns: no padding needed
             y2 = F.conv2d(x[:, :, 1::2, 1::2], self.conv_2.weight, self.conv_2.bias)
