@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 import ssfnas.ops as _ops
-from .ops import _is_cl
+from .ops import _is_cl, _dot
 from .ops import (make_op, ReLUConvBN, FactorizedReduce, Identity, Zero,
                         DARTS_PRIMITIVES, FAIRDARTS_PRIMITIVES)
 from .genotypes import Genotype, DARTS_V2
@@ -37,13 +37,6 @@ class _WeightedSum(torch.autograd.Function):
         gys = [g * w[k] if ctx.needs_input_grad[k + 1] else None for k in range(len(ctx.needs_input_grad) - 1)]
         gw = torch.stack([_dot(g, y) for y in ys]) if ctx.needs_input_grad[0] else None
         return (gw, *gys)
-
-def _dot(a:Tensor, b:Tensor) -> Tensor:
-    "Σ a·b in one pass when both tensors have the same dense layout."
-    if a.stride() == b.stride() and a.shape == b.shape and (a.is_contiguous() or _is_cl(a)):
-        f = (lambda t: t.permute(0, 2, 3, 1).reshape(-1)) if _is_cl(a) else (lambda t: t.reshape(-1))
-        return torch.dot(f(a), f(b))
-    return (a * b).sum()
 
 def weighted_sum(w:Tensor, # (K,) weights
                  ys:Sequence[Tensor], # K tensors of one shape
@@ -74,9 +67,13 @@ class MixedOp(nn.Module):
                 r:Tensor|None=None, # ReLU(x), computed once by the cell for all operations that start with a ReLU
                ):
         if not self.idx: return Zero(self.stride)(x)  # only 'none' among the candidates
-        ys = [op(r, activated=True) if r is not None and getattr(op, 'relu_first', False) else op(x)
-              for op in self.ops.values()]
-        return weighted_sum(w[self.idx], ys)
+        w, ops = w[self.idx], list(self.ops.values())
+        run = lambda op, **kw: op(r, activated=True, **kw) if r is not None and getattr(op, 'relu_first', False) else op(x, **kw)
+        terms = [k for k, op in enumerate(ops) if getattr(op, 'accumulates', False)]
+        rest = [k for k in range(len(ops)) if k not in terms]
+        out = weighted_sum(w[rest], [run(ops[k]) for k in rest]) if rest else None
+        for k in terms: out = run(ops[k], acc=out, scale=w[k])  # out + w_k·o_k(x), scaled inside the op's backward
+        return out
 
 # %% ../nbs/08_networks.ipynb #bca2e875
 class Preprocess(nn.Module):

@@ -50,14 +50,20 @@ class DilConv(nn.Sequential):
         "Starts with the standard ReLU, so it also accepts an input activated in advance (`activated=True`)."
         return type(self[0]) is nn.ReLU
 
+    # a term of a mixed operation's running sum: forward(x, acc=, scale=) returns acc + scale·op(x), and the fused
+    # path folds the scale into its batch norm's backward pass (see "Fused blocks" and `08_networks`)
+    accumulates = True
+
     def forward(self, x,
                 activated:bool=False, # x is already ReLU(x): skip the leading ReLU (a cell shares one per state)
+                acc:Tensor|None=None, # a running sum to add this term to (in place on the fused path)
+                scale:Tensor|None=None, # the term's weight: returns acc + scale·op(x) (or scale·op(x) without acc)
                ):
         if activated: _check_relu_first(self)
         if self.relu_first and _fusable(x, self[3]):  # see "Fused blocks" below
-            return relu_dw_pw_bn(x, self[1], self[2], self[3], relu=not activated)
+            return relu_dw_pw_bn(x, self[1], self[2], self[3], not activated, scale, acc)
         for m in list(self)[int(activated):]: x = m(x)
-        return x
+        return _scaled_sum(x, scale, acc)
 
 class SepConv(nn.Sequential):
     "Two stacked separable blocks (ReLU, depthwise, pointwise, BN); the first carries the stride."
@@ -67,11 +73,13 @@ class SepConv(nn.Sequential):
 
     relu_first = property(lambda self: self[0].relu_first, doc="Starts with the standard ReLU (`activated=True` is accepted).")
 
-    def forward(self, x, activated:bool=False): # activated: x is already ReLU(x)
+    accumulates = True  # forward(x, acc=, scale=) returns acc + scale·op(x): see DilConv
+
+    def forward(self, x, activated:bool=False, acc:Tensor|None=None, scale:Tensor|None=None): # as DilConv's
         if activated: _check_relu_first(self)
         if all(b.relu_first for b in self) and _fusable(x, self[0][3]) and _fusable(x, self[1][3]):
-            return sep_conv_fused(x, self[0], self[1], relu=not activated)  # see "Fused blocks" below
-        return self[1](self[0](x, activated))
+            return sep_conv_fused(x, self[0], self[1], not activated, scale, acc)  # see "Fused blocks" below
+        return _scaled_sum(self[1](self[0](x, activated)), scale, acc)
 
 def _check_relu_first(op:nn.Module):
     if not op.relu_first:
@@ -132,12 +140,42 @@ def _bn_forward(z, rm, rv, training, momentum, eps):
     invstd = (rv + eps).rsqrt()
     return (z - rm[:, None, None]) * invstd[:, None, None], invstd
 
-def _bn_backward(g, y, invstd, training):
-    "∂L/∂z = σ⁻¹(g − mean g − ẑ·mean(g ẑ)) from the output ẑ alone (training), σ⁻¹ g (evaluation)."
+def _bn_backward(g, y, invstd, training, scale=None):
+    "∂L/∂z = σ⁻¹(g − mean g − ẑ·mean(g ẑ)) from the output ẑ alone (training), σ⁻¹ g (evaluation); of s·ẑ given `scale` s."
+    if scale is not None: invstd = invstd * scale  # ∂(s ẑ)/∂z = s ∂ẑ/∂z: s rides on σ⁻¹, no extra pass over g
     if not training: return g * invstd[:, None, None]
     C = y.shape[1]  # aten's kernel with input ẑ, mean 0, σ⁻¹ 1 and weight σ⁻¹ is exactly this formula
     return torch.ops.aten.native_batch_norm_backward(g, y, invstd, None, None, y.new_zeros(C), y.new_ones(C),
                                                      True, 0., [True, False, False])[0]
+
+def _dot(a:Tensor, b:Tensor) -> Tensor:
+    "Σ a·b in one pass when both tensors have the same dense layout."
+    if a.stride() == b.stride() and a.shape == b.shape and (a.is_contiguous() or _is_cl(a)):
+        f = (lambda t: t.permute(0, 2, 3, 1).reshape(-1)) if _is_cl(a) else (lambda t: t.reshape(-1))
+        return torch.dot(f(a), f(b))
+    return (a * b).sum()
+
+def _scaled_out(ctx, y:Tensor, scale:Tensor|None, acc:Tensor|None) -> Tensor:
+    "A fused block's output: ẑ, s·ẑ, or acc + s·ẑ in place (the running sum of a mixed operation, which owns `acc`)."
+    ctx.has_acc = acc is not None
+    if _no_scale(scale, acc): return y
+    if acc is None: return y * scale
+    ctx.mark_dirty(acc)
+    return acc.addcmul_(y, scale)
+
+def _scale_grads(ctx, g:Tensor, y:Tensor, scale:Tensor|None, i:int) -> tuple:
+    "Gradients for the inputs (scale, acc) at positions i, i+1: Σ g·ẑ, and g itself (∂(acc + s ẑ)/∂acc = 1)."
+    gs = _dot(g, y) if scale is not None and ctx.needs_input_grad[i] else None
+    return gs, (g if ctx.has_acc and ctx.needs_input_grad[i + 1] else None)
+
+def _scaled_sum(y:Tensor, scale:Tensor|None, acc:Tensor|None) -> Tensor:
+    "The plain path of the same: y, s·y or acc + s·y."
+    if _no_scale(scale, acc): return y
+    return y * scale if acc is None else acc + scale * y
+
+def _no_scale(scale, acc) -> bool:
+    if scale is None and acc is not None: raise ValueError("acc (a running sum) needs the scale of this operation's term")
+    return scale is None
 
 # %% ../nbs/06_ops.ipynb #5a243e7f
 def _gw3(g:Tensor, xp:Tensor) -> Tensor:
@@ -229,10 +267,12 @@ def _block(x, w_dw, w_pw, conv:tuple, bn:tuple,
 def _block_backward(g, x, w_dw, w_pw, y, invstd, conv:tuple, training:bool,
                     need:tuple, # which of (x, w_dw, w_pw) need a gradient
                     r=None, d=None, # the block's inner activations, if already recomputed
-                    relu:bool=True): # False: x is already activated, ∂L/∂x is the depthwise input's gradient
+                    relu:bool=True, # False: x is already activated, ∂L/∂x is the depthwise input's gradient
+                    scale=None): # the gradient is that of scale·ẑ (folded into the batch norm's backward)
     "(∂L/∂x, ∂L/∂w_dw, ∂L/∂w_pw) of one block from its input x and output ẑ."
+    if not any(need): return None, None, None
     s, p, dl = conv
-    gz = _bn_backward(g.contiguous(memory_format=_CL) if _is_cl(y) else g.contiguous(), y, invstd, training)
+    gz = _bn_backward(g.contiguous(memory_format=_CL) if _is_cl(y) else g.contiguous(), y, invstd, training, scale)
     if (need[1] or need[2]) and d is None:  # the weights' gradients need the inner activations: recompute them (cheap)
         r = x.clamp_min(0) if relu else x
         d = F.conv2d(r, w_dw, None, s, p, dl, x.shape[1])
@@ -244,42 +284,43 @@ def _block_backward(g, x, w_dw, w_pw, y, invstd, conv:tuple, training:bool,
 
 class _ReLUDwPwBN(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, w_dw, w_pw, conv, bn, relu):
+    def forward(ctx, x, w_dw, w_pw, conv, bn, relu, scale, acc):
         _, _, y, invstd = _block(x, w_dw, w_pw, conv, bn, relu)
-        ctx.save_for_backward(x, w_dw, w_pw, y, invstd)
+        ctx.save_for_backward(x, w_dw, w_pw, y, invstd, scale)
         ctx.conv, ctx.training, ctx.relu = conv, bn[2], relu
-        return y
+        return _scaled_out(ctx, y, scale, acc)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, g):
-        x, w_dw, w_pw, y, invstd = ctx.saved_tensors
+        x, w_dw, w_pw, y, invstd, scale = ctx.saved_tensors
         return (*_block_backward(g, x, w_dw, w_pw, y, invstd, ctx.conv, ctx.training, ctx.needs_input_grad[:3],
-                                 relu=ctx.relu), None, None, None)
+                                 relu=ctx.relu, scale=scale), None, None, None, *_scale_grads(ctx, g, y, scale, 6))
 
 class _SepConv(torch.autograd.Function):
     "Two blocks that keep only the input and the output: the middle activation is recomputed in the backward pass."
     @staticmethod
-    def forward(ctx, x, w_dw1, w_pw1, w_dw2, w_pw2, conv1, conv2, bn1, bn2, relu):
+    def forward(ctx, x, w_dw1, w_pw1, w_dw2, w_pw2, conv1, conv2, bn1, bn2, relu, scale, acc):
         _, _, y1, _ = _block(x, w_dw1, w_pw1, conv1, bn1, relu)
         _, _, y2, inv2 = _block(y1, w_dw2, w_pw2, conv2, bn2)
-        ctx.save_for_backward(x, w_dw1, w_pw1, w_dw2, w_pw2, y2, inv2)
+        ctx.save_for_backward(x, w_dw1, w_pw1, w_dw2, w_pw2, y2, inv2, scale)
         ctx.conv, ctx.training, ctx.relu = (conv1, conv2), (bn1[2], bn2[2]), relu
         # the recomputation normalises with the same statistics and leaves the running ones alone
         ctx.bn1 = (None, None, True, 0., bn1[4]) if bn1[2] else bn1
-        return y2
+        return _scaled_out(ctx, y2, scale, acc)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, g):
-        x, w_dw1, w_pw1, w_dw2, w_pw2, y2, inv2 = ctx.saved_tensors
-        need = ctx.needs_input_grad
+        x, w_dw1, w_pw1, w_dw2, w_pw2, y2, inv2, scale = ctx.saved_tensors
+        need, gs = ctx.needs_input_grad, _scale_grads(ctx, g, y2, scale, 10)
+        if not any(need[:5]): return (None,) * 10 + gs  # only the scale (an architecture weight) needs a gradient
         r1, d1, y1, inv1 = _block(x, w_dw1, w_pw1, ctx.conv[0], ctx.bn1, ctx.relu)
         g1, g_dw2, g_pw2 = _block_backward(g, y1, w_dw2, w_pw2, y2, inv2, ctx.conv[1], ctx.training[1],
-                                           (any(need[:3]), need[3], need[4]))
+                                           (any(need[:3]), need[3], need[4]), scale=scale)
         gx, g_dw1, g_pw1 = _block_backward(g1, x, w_dw1, w_pw1, y1, inv1, ctx.conv[0], ctx.training[0], need[:3], r1, d1,
                                            ctx.relu)
-        return gx, g_dw1, g_pw1, g_dw2, g_pw2, None, None, None, None, None
+        return gx, g_dw1, g_pw1, g_dw2, g_pw2, None, None, None, None, None, *gs
 
 def _bn_args(bn:nn.BatchNorm2d) -> tuple:
     "(running mean, running var, training, momentum, eps) of `bn`, counting the batch like `nn.BatchNorm2d` does."
@@ -293,54 +334,63 @@ def _conv_args(c:nn.Conv2d) -> tuple: return c.stride[0], c.padding[0], c.dilati
 
 def relu_dw_pw_bn(x:Tensor, dw:nn.Conv2d, pw:nn.Conv2d, bn:nn.BatchNorm2d,
                   relu:bool=True, # False: x is already ReLU(x); the block starts at the depthwise convolution
+                  scale:Tensor|None=None, acc:Tensor|None=None, # return acc + scale·block(x) (see `MixedOp`)
                  ) -> Tensor:
     "BN(pw(dw(ReLU(x)))) keeping only x and the output for the backward pass (`bn` without affine parameters)."
-    return _ReLUDwPwBN.apply(x, dw.weight, pw.weight, _conv_args(dw), _bn_args(bn), relu)
+    return _ReLUDwPwBN.apply(x, dw.weight, pw.weight, _conv_args(dw), _bn_args(bn), relu, scale, acc)
 
 def sep_conv_fused(x:Tensor, b1:nn.Sequential, b2:nn.Sequential,
                    relu:bool=True, # False: x is already ReLU(x) (the first block's ReLU is skipped)
+                   scale:Tensor|None=None, acc:Tensor|None=None, # return acc + scale·sep_conv(x)
                   ) -> Tensor:
     "Two blocks (ReLU, depthwise, pointwise, BN) keeping only x and the output: `SepConv`'s fused path."
     return _SepConv.apply(x, b1[1].weight, b1[2].weight, b2[1].weight, b2[2].weight, _conv_args(b1[1]), _conv_args(b2[1]),
-                          _bn_args(b1[3]), _bn_args(b2[3]), relu)
+                          _bn_args(b1[3]), _bn_args(b2[3]), relu, scale, acc)
 
 # %% ../nbs/06_ops.ipynb #285362f4
 class _PoolBN(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, kind, k, stride, padding, rm, rv, training, momentum, eps):
+    def forward(ctx, x, kind, k, stride, padding, rm, rv, training, momentum, eps, scale, acc):
         pooled = (F.max_pool2d(x, k, stride, padding) if kind == 'max' else
                   F.avg_pool2d(x, k, stride, padding, count_include_pad=False))
         y, invstd = _bn_forward(pooled, rm, rv, training, momentum, eps)
-        ctx.save_for_backward(x, y, invstd)
+        ctx.save_for_backward(x, y, invstd, scale)
         ctx.pool, ctx.training = (kind, k, stride, padding), training
-        return y
+        return _scaled_out(ctx, y, scale, acc)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, g):
-        x, y, invstd = ctx.saved_tensors
+        x, y, invstd, scale = ctx.saved_tensors
+        gs = _scale_grads(ctx, g, y, scale, 10)
+        if not ctx.needs_input_grad[0]: return (None,) * 10 + gs
         kind, k, s, p = ctx.pool
-        gp = _bn_backward(g.contiguous(memory_format=_CL) if _is_cl(y) else g.contiguous(), y, invstd, ctx.training)
+        gp = _bn_backward(g.contiguous(memory_format=_CL) if _is_cl(y) else g.contiguous(), y, invstd, ctx.training, scale)
         aten = torch.ops.aten
         if kind == 'max':  # recompute the argmax positions instead of keeping them (int64) from the forward pass
             _, idx = aten.max_pool2d_with_indices(x, [k, k], [s, s], [p, p], [1, 1], False)
             gx = aten.max_pool2d_with_indices_backward(gp, x, [k, k], [s, s], [p, p], [1, 1], False, idx)
         else: gx = aten.avg_pool2d_backward(gp, x, [k, k], [s, s], [p, p], False, False, None)
-        return gx, None, None, None, None, None, None, None, None, None
+        return gx, None, None, None, None, None, None, None, None, None, *gs
 
-def pool_bn(x:Tensor, pool:nn.Module, bn:nn.BatchNorm2d) -> Tensor:
+def pool_bn(x:Tensor, pool:nn.Module, bn:nn.BatchNorm2d,
+            scale:Tensor|None=None, acc:Tensor|None=None, # return acc + scale·BN(pool(x)) (see `MixedOp`)
+           ) -> Tensor:
     "BN(pool(x)) for a 3×3 max or average pooling, keeping only x and the output for the backward pass."
     kind = 'max' if isinstance(pool, nn.MaxPool2d) else 'avg'
     rm, rv, training, mom, eps = _bn_args(bn)
-    return _PoolBN.apply(x, kind, pool.kernel_size, pool.stride, pool.padding, rm, rv, training, mom, eps)
+    return _PoolBN.apply(x, kind, pool.kernel_size, pool.stride, pool.padding, rm, rv, training, mom, eps, scale, acc)
 
 class PoolBN(nn.Sequential):
     "A pooling operation followed by `BatchNorm2d(affine=False)`, as the supernet uses pooling."
     def __init__(self, pool:nn.Module, # `nn.MaxPool2d` or `nn.AvgPool2d`
                  C:int): super().__init__(pool, nn.BatchNorm2d(C, affine=False))
-    def forward(self, x):
-        if type(self[0]) in (nn.MaxPool2d, nn.AvgPool2d) and _fusable(x, self[1]): return pool_bn(x, self[0], self[1])
-        return super().forward(x)
+    accumulates = True  # forward(x, acc=, scale=) returns acc + scale·op(x): see DilConv
+
+    def forward(self, x, acc:Tensor|None=None, scale:Tensor|None=None):
+        if type(self[0]) in (nn.MaxPool2d, nn.AvgPool2d) and _fusable(x, self[1]):
+            return pool_bn(x, self[0], self[1], scale, acc)
+        return _scaled_sum(super().forward(x), scale, acc)
 
 # %% ../nbs/06_ops.ipynb #db2ed9ff
 class Identity(nn.Module):
