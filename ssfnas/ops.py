@@ -257,23 +257,22 @@ def dw_grad_weight(g:Tensor, # gradient of the depthwise convolution's output
 # %% ../nbs/06_ops.ipynb #e39e1ecd
 def _block(x, w_dw, w_pw, conv:tuple, bn:tuple,
            relu:bool=True): # False: x is already ReLU(x) (shared by the operations of one edge)
-    "Forward of one block ReLU → depthwise (conv = stride, padding, dilation) → pointwise → BN; returns (r, d, ẑ, σ⁻¹)."
+    "Forward of one block ReLU → depthwise (conv = stride, padding, dilation) → pointwise → BN; returns (ẑ, σ⁻¹)."
     s, p, dl = conv
     r = x.clamp_min(0) if relu else x
     d = F.conv2d(r, w_dw, None, s, p, dl, x.shape[1])
-    y, invstd = _bn_forward(_pointwise(d, w_pw), *bn)
-    return r, d, y, invstd
+    return _bn_forward(_pointwise(d, w_pw), *bn)
 
 def _block_backward(g, x, w_dw, w_pw, y, invstd, conv:tuple, training:bool,
                     need:tuple, # which of (x, w_dw, w_pw) need a gradient
-                    r=None, d=None, # the block's inner activations, if already recomputed
                     relu:bool=True, # False: x is already activated, ∂L/∂x is the depthwise input's gradient
                     scale=None): # the gradient is that of scale·ẑ (folded into the batch norm's backward)
     "(∂L/∂x, ∂L/∂w_dw, ∂L/∂w_pw) of one block from its input x and output ẑ."
     if not any(need): return None, None, None
     s, p, dl = conv
     gz = _bn_backward(g.contiguous(memory_format=_CL) if _is_cl(y) else g.contiguous(), y, invstd, training, scale)
-    if (need[1] or need[2]) and d is None:  # the weights' gradients need the inner activations: recompute them (cheap)
+    r = d = None
+    if need[1] or need[2]:  # the weights' gradients need the inner activations: recompute them (cheap)
         r = x.clamp_min(0) if relu else x
         d = F.conv2d(r, w_dw, None, s, p, dl, x.shape[1])
     gd, g_pw = _pointwise_backward(gz, d, w_pw, need[2])
@@ -285,7 +284,7 @@ def _block_backward(g, x, w_dw, w_pw, y, invstd, conv:tuple, training:bool,
 class _ReLUDwPwBN(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, w_dw, w_pw, conv, bn, relu, scale, acc):
-        _, _, y, invstd = _block(x, w_dw, w_pw, conv, bn, relu)
+        y, invstd = _block(x, w_dw, w_pw, conv, bn, relu)
         ctx.save_for_backward(x, w_dw, w_pw, y, invstd, scale)
         ctx.conv, ctx.training, ctx.relu = conv, bn[2], relu
         return _scaled_out(ctx, y, scale, acc)
@@ -298,28 +297,25 @@ class _ReLUDwPwBN(torch.autograd.Function):
                                  relu=ctx.relu, scale=scale), None, None, None, *_scale_grads(ctx, g, y, scale, 6))
 
 class _SepConv(torch.autograd.Function):
-    "Two blocks that keep only the input and the output: the middle activation is recomputed in the backward pass."
+    "Two blocks that keep the input, the middle activation and the output (the blocks' inner tensors are recomputed)."
     @staticmethod
     def forward(ctx, x, w_dw1, w_pw1, w_dw2, w_pw2, conv1, conv2, bn1, bn2, relu, scale, acc):
-        _, _, y1, _ = _block(x, w_dw1, w_pw1, conv1, bn1, relu)
-        _, _, y2, inv2 = _block(y1, w_dw2, w_pw2, conv2, bn2)
-        ctx.save_for_backward(x, w_dw1, w_pw1, w_dw2, w_pw2, y2, inv2, scale)
+        y1, inv1 = _block(x, w_dw1, w_pw1, conv1, bn1, relu)
+        y2, inv2 = _block(y1, w_dw2, w_pw2, conv2, bn2)
+        ctx.save_for_backward(x, w_dw1, w_pw1, w_dw2, w_pw2, y1, inv1, y2, inv2, scale)
         ctx.conv, ctx.training, ctx.relu = (conv1, conv2), (bn1[2], bn2[2]), relu
-        # the recomputation normalises with the same statistics and leaves the running ones alone
-        ctx.bn1 = (None, None, True, 0., bn1[4]) if bn1[2] else bn1
         return _scaled_out(ctx, y2, scale, acc)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, g):
-        x, w_dw1, w_pw1, w_dw2, w_pw2, y2, inv2, scale = ctx.saved_tensors
+        x, w_dw1, w_pw1, w_dw2, w_pw2, y1, inv1, y2, inv2, scale = ctx.saved_tensors
         need, gs = ctx.needs_input_grad, _scale_grads(ctx, g, y2, scale, 10)
         if not any(need[:5]): return (None,) * 10 + gs  # only the scale (an architecture weight) needs a gradient
-        r1, d1, y1, inv1 = _block(x, w_dw1, w_pw1, ctx.conv[0], ctx.bn1, ctx.relu)
         g1, g_dw2, g_pw2 = _block_backward(g, y1, w_dw2, w_pw2, y2, inv2, ctx.conv[1], ctx.training[1],
                                            (any(need[:3]), need[3], need[4]), scale=scale)
-        gx, g_dw1, g_pw1 = _block_backward(g1, x, w_dw1, w_pw1, y1, inv1, ctx.conv[0], ctx.training[0], need[:3], r1, d1,
-                                           ctx.relu)
+        gx, g_dw1, g_pw1 = _block_backward(g1, x, w_dw1, w_pw1, y1, inv1, ctx.conv[0], ctx.training[0], need[:3],
+                                           relu=ctx.relu)
         return gx, g_dw1, g_pw1, g_dw2, g_pw2, None, None, None, None, None, *gs
 
 def _bn_args(bn:nn.BatchNorm2d) -> tuple:
