@@ -122,15 +122,41 @@ def dw_grad_input(g:Tensor, # gradient of the depthwise convolution's output
                   stride:int, padding:int, dilation:int) -> Tensor:
     "∂L/∂x of a depthwise convolution, as a forward convolution with the flipped kernel (fast on every backend)."
     C, k = w.shape[0], w.shape[-1]
-    if stride > 1:  # insert stride-1 zeros between the gradient's pixels
+    if stride == 2 and dilation in (1, 2): return _dw_grad_input_s2(g, w, in_size, padding, dilation)
+    if stride > 1:  # other strides: insert stride-1 zeros between the gradient's pixels
         up = torch.empty(g.shape[0], C, (g.shape[2] - 1) * stride + 1, (g.shape[3] - 1) * stride + 1, dtype=g.dtype,
                          device=g.device, memory_format=_CL if _is_cl(g) else torch.contiguous_format).zero_()
         up[:, :, ::stride, ::stride] = g
         g = up
     q = dilation * (k - 1) - padding
     eh, ew = in_size[0] - (g.shape[2] + 2 * q - dilation * (k - 1)), in_size[1] - (g.shape[3] + 2 * q - dilation * (k - 1))
-    if eh or ew: g = F.pad(g, (0, ew, 0, eh))  # rows/columns the strided forward pass never reached
+    if q < 0: g, q = F.pad(g, (q, q + ew, q, q + eh)), 0  # padding beyond the kernel's reach: crop instead
+    elif eh or ew: g = F.pad(g, (0, ew, 0, eh))  # rows/columns the strided forward pass never reached
     return F.conv2d(g, w.flip(-1, -2), None, 1, q, dilation, C)
+
+def _taps(pi:int, k:int, p:int, d:int) -> tuple:
+    "Along one axis of a stride-2 convolution: the kernel taps that reach input positions of parity `pi`, and their offset."
+    if d == 1:
+        rho = (pi + p) % 2  # input position 2i + a − p has parity pi exactly for the taps a of parity rho
+        return slice(rho, None, 2), (pi + p - rho) // 2
+    if (pi + p) % 2: return None, 0  # dilation 2: every tap lands on the padding's parity, none on this one
+    return slice(None), (pi + p) // 2
+
+def _dw_grad_input_s2(g:Tensor, w:Tensor, in_size:tuple, padding:int, dilation:int) -> Tensor:
+    "∂L/∂x of a stride-2 depthwise convolution, phase by phase: each parity of the input's rows and columns is a stride-1 convolution of g."
+    N, C = g.shape[:2]
+    gx = torch.empty(N, C, *in_size, dtype=g.dtype, device=g.device, memory_format=_CL if _is_cl(g) else torch.contiguous_format)
+    for pr in (0, 1):
+        for pc in (0, 1):
+            (sr, cr), (sc, cc) = _taps(pr, w.shape[2], padding, dilation), _taps(pc, w.shape[3], padding, dilation)
+            dst = gx[:, :, pr::2, pc::2]
+            v = w[:, :, sr, sc] if sr is not None and sc is not None else w[:, :, :0, :0]
+            if 0 in v.shape: dst.zero_(); continue  # no tap reaches this phase
+            # dst[m, n] = Σ_{t,u} v[t, u] g[m + cr − t, n + cc − u]: a valid correlation of g (padded or cropped) with flipped v
+            T, U, n, m = v.shape[2], v.shape[3], dst.shape[2], dst.shape[3]
+            G = F.pad(g, (U - 1 - cc, cc + m - g.shape[3], T - 1 - cr, cr + n - g.shape[2]))
+            dst.copy_(F.conv2d(G, v.flip(-1, -2), None, 1, 0, 1, C))
+    return gx
 
 def _bn_forward(z, rm, rv, training, momentum, eps):
     "Batch norm without affine parameters; returns (ẑ, σ⁻¹) and updates the running statistics like `nn.BatchNorm2d`."
