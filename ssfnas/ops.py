@@ -365,7 +365,7 @@ def sep_conv_fused(x:Tensor, b1:nn.Sequential, b2:nn.Sequential,
                    relu:bool=True, # False: x is already ReLU(x) (the first block's ReLU is skipped)
                    scale:Tensor|None=None, acc:Tensor|None=None, # return acc + scale·sep_conv(x)
                   ) -> Tensor:
-    "Two blocks (ReLU, depthwise, pointwise, BN) keeping only x and the output: `SepConv`'s fused path."
+    "Two blocks (ReLU, depthwise, pointwise, BN) keeping x, the middle activation and the output: `SepConv`'s fused path."
     return _SepConv.apply(x, b1[1].weight, b1[2].weight, b2[1].weight, b2[2].weight, _conv_args(b1[1]), _conv_args(b2[1]),
                           _bn_args(b1[3]), _bn_args(b2[3]), relu, scale, acc)
 
