@@ -13,7 +13,8 @@ help:
 	@echo "make lab   - start JupyterLab on nbs/"
 
 $(STAMP): pyproject.toml
-	@command -v dot >/dev/null || bash tools/install_graphviz.sh
+	@bash tools/install_apt.sh dot graphviz
+	@bash tools/install_apt.sh c++ g++
 	@test -x $(PY) || python3 -m venv .venv
 	$(PY) -m pip install -q --upgrade pip >/dev/null
 	$(PY) -m pip install -q -e ".[dev]"

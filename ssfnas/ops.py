@@ -4,7 +4,9 @@
 
 # %% ../nbs/06_ops.ipynb #2f6fcc36
 from __future__ import annotations
-import contextlib
+import contextlib, ctypes, hashlib, os, platform, shutil, subprocess, tempfile, warnings
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
@@ -13,8 +15,9 @@ import torch.nn.functional as F
 
 # %% auto #0
 __all__ = ['DARTS_PRIMITIVES', 'FAIRDARTS_PRIMITIVES', 'OPS', 'ReLUConvBN', 'DilConv', 'SepConv', 'unfused', 'dw_grad_input',
-           'dw_grad_weight', 'relu_dw_pw_bn', 'sep_conv_fused', 'pool_bn', 'PoolBN', 'Identity', 'Zero',
-           'FactorizedReduce', 'make_op']
+           'native_dir', 'build_native', 'native_lib', 'native_kernels', 'native_ready', 'native_dw_grad_weight',
+           'native_max_pool', 'native_max_pool_backward', 'dw_grad_weight', 'relu_dw_pw_bn', 'sep_conv_fused',
+           'pool_bn', 'PoolBN', 'Identity', 'Zero', 'FactorizedReduce', 'make_op']
 
 # %% ../nbs/06_ops.ipynb #08eac0c5
 DARTS_PRIMITIVES = ('none', 'max_pool_3x3', 'avg_pool_3x3', 'skip_connect',
@@ -203,6 +206,217 @@ def _no_scale(scale, acc) -> bool:
     if scale is None and acc is not None: raise ValueError("acc (a running sum) needs the scale of this operation's term")
     return scale is None
 
+# %% ../nbs/06_ops.ipynb #a8fa4460
+_NATIVE_CPP = r'''
+#include <cmath>
+#include <cstdint>
+#include <type_traits>
+// Channels-last CPU kernels. Each handles the channels [cb, ce), V neighbouring channels at a time, so that the
+// innermost loop is a vector instruction; threads split the channels between them.
+#define ARGS int64_t N, int64_t H, int64_t W, int64_t C, int64_t Ho, int64_t Wo, int k, int s, int p, int d
+
+// Depthwise weight gradient: out[c][a][b] = sum over n, y, x of g[n][y][x][c] * x[n][y*s + a*d - p][x*s + b*d - p][c]
+template <typename T, int V>
+static void dw_gw(const T* __restrict g, const T* __restrict x, T* __restrict out, ARGS, int64_t c0) {
+  T acc[64 * V];  // k*k taps of V channels (k <= 8): stays in the L1 cache
+  for (int i = 0; i < k * k * V; ++i) acc[i] = 0;
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t y = 0; y < Ho; ++y) {  // one output row against the k input rows it reads
+      const T* gr = g + ((n * Ho + y) * Wo) * C + c0;
+      for (int a = 0; a < k; ++a) {
+        const int64_t iy = y * s + (int64_t)a * d - p;
+        if (iy < 0 || iy >= H) continue;
+        const T* xr = x + ((n * H + iy) * W) * C + c0;
+        for (int b = 0; b < k; ++b) {
+          const int64_t off = (int64_t)b * d - p;  // input column of output column xo: xo*s + off, inside [0, W)
+          const int64_t lo = off < 0 ? (-off + s - 1) / s : 0;
+          int64_t hi = W - 1 - off < 0 ? 0 : (W - 1 - off) / s + 1;
+          if (hi > Wo) hi = Wo;
+          T r[V];  // the tap's running sum, in registers along the row
+          T* ab = acc + (a * k + b) * V;
+          for (int v = 0; v < V; ++v) r[v] = ab[v];
+          for (int64_t xo = lo; xo < hi; ++xo) {
+            const T* gp = gr + xo * C;
+            const T* xp = xr + (xo * s + off) * C;
+            for (int v = 0; v < V; ++v) r[v] += gp[v] * xp[v];
+          }
+          for (int v = 0; v < V; ++v) ab[v] = r[v];
+        }
+      }
+    }
+  for (int i = 0; i < k * k; ++i)
+    for (int v = 0; v < V; ++v) out[(c0 + v) * k * k + i] = acc[i * V + v];
+}
+
+// Max pooling (k x k, stride s, implicit -inf padding p); BWD: out += g routed to each window's maximum (out holds
+// zeros). Ties keep the first tap in row-major order and a NaN wins, as PyTorch's CPU kernel does. Written with GCC/Clang
+// vector types: V channels form one vector, and the comparisons become vector selects.
+template <typename T, int V, bool BWD>
+static void max_pool(const T* __restrict x, const T* __restrict g, T* __restrict out, ARGS, int64_t c0) {
+  typedef T vec __attribute__((vector_size(sizeof(T) * V)));
+  const vec zero = {};
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t yo = 0; yo < Ho; ++yo) {
+      const int64_t y0 = yo * s - p;
+      const int a0 = y0 < 0 ? -y0 : 0, a1 = y0 + k > H ? H - y0 : k;
+      for (int64_t xo = 0; xo < Wo; ++xo) {
+        const int64_t x0 = xo * s - p;
+        const int b0 = x0 < 0 ? -x0 : 0, b1 = x0 + k > W ? W - x0 : k;
+        vec m = zero - INFINITY, at = zero - 1;  // the maximum and its tap a*k + b
+        for (int a = a0; a < a1; ++a)
+          for (int b = b0; b < b1; ++b) {
+            vec xv;
+            __builtin_memcpy(&xv, x + ((n * H + y0 + a) * W + x0 + b) * C + c0, sizeof(vec));
+            const auto take = (xv > m) | (xv != xv);
+            m = take ? xv : m;
+            if (BWD) at = take ? zero + (T)(a * k + b) : at;
+          }
+        const int64_t q = ((n * Ho + yo) * Wo + xo) * C + c0;
+        if (!BWD) { __builtin_memcpy(out + q, &m, sizeof(vec)); continue; }
+        vec gv;
+        __builtin_memcpy(&gv, g + q, sizeof(vec));
+        for (int a = a0; a < a1; ++a)  // each tap adds the gradient of the channels whose maximum it holds
+          for (int b = b0; b < b1; ++b) {
+            T* op = out + ((n * H + y0 + a) * W + x0 + b) * C + c0;
+            vec o;
+            __builtin_memcpy(&o, op, sizeof(vec));
+            o += at == zero + (T)(a * k + b) ? gv : zero;
+            __builtin_memcpy(op, &o, sizeof(vec));
+          }
+      }
+    }
+}
+
+template <typename F> static void channels(int64_t cb, int64_t ce, F f) {
+  int64_t c = cb;
+  for (; c + 16 <= ce; c += 16) f(std::integral_constant<int, 16>(), c);
+  for (; c + 8 <= ce; c += 8) f(std::integral_constant<int, 8>(), c);
+  for (; c < ce; ++c) f(std::integral_constant<int, 1>(), c);
+}
+#define DIMS N, H, W, C, Ho, Wo, k, s, p, d
+#define EXPORT(NAME, T, CHECK, CALL) extern "C" int NAME(const T* a, const T* b, T* out, ARGS, int64_t cb, int64_t ce) { \
+    if (!(CHECK) || cb < 0 || ce > C || s < 1 || p < 0) return 1;                                                        \
+    channels(cb, ce, [&](auto v, int64_t c) { CALL; }); return 0; }
+EXPORT(dw_grad_weight_f32, float, k >= 1 && k <= 8 && d >= 1, (dw_gw<float, decltype(v)::value>(a, b, out, DIMS, c)))
+EXPORT(dw_grad_weight_f64, double, k >= 1 && k <= 8 && d >= 1, (dw_gw<double, decltype(v)::value>(a, b, out, DIMS, c)))
+EXPORT(max_pool_f32, float, k >= 1 && 2 * p <= k, (max_pool<float, decltype(v)::value, false>(a, b, out, DIMS, c)))
+EXPORT(max_pool_f64, double, k >= 1 && 2 * p <= k, (max_pool<double, decltype(v)::value, false>(a, b, out, DIMS, c)))
+EXPORT(max_pool_backward_f32, float, k >= 1 && 2 * p <= k, (max_pool<float, decltype(v)::value, true>(a, b, out, DIMS, c)))
+EXPORT(max_pool_backward_f64, double, k >= 1 && 2 * p <= k, (max_pool<double, decltype(v)::value, true>(a, b, out, DIMS, c)))
+'''
+_native_enabled = os.environ.get('SSFNAS_NATIVE', '1') != '0'
+_native_lib = None  # the loaded library; False once building it failed
+
+def native_dir() -> Path:
+    "Where compiled kernels are cached: `$SSFNAS_NATIVE_DIR`, else `~/.ssfnas/native`."
+    return Path(os.environ.get('SSFNAS_NATIVE_DIR') or Path.home()/'.ssfnas'/'native').expanduser()
+
+def _cpu_tag() -> str:
+    "What the compiled code depends on besides its source: `-march=native` targets this CPU's instruction set."
+    try:
+        with open('/proc/cpuinfo') as f: return next((l for l in f if l.startswith(('flags', 'Features'))), '')
+    except OSError: return platform.processor()
+
+def build_native(src:str, name:str) -> ctypes.CDLL:
+    "Compile C++ `src` into a shared library (once per source, compiler and CPU: cached in `native_dir()`) and load it."
+    cxx = os.environ.get('CXX') or shutil.which('c++') or shutil.which('g++') or shutil.which('clang++')
+    if not cxx or not shutil.which(cxx):
+        raise RuntimeError(f"no C++ compiler found{f' ($CXX is {cxx!r})' if cxx else ''}: install one (Debian: "
+                           "`apt-get install g++`, macOS: `xcode-select --install`) or name it in $CXX")
+    key = hashlib.sha1('\0'.join((src, cxx, _cpu_tag(), platform.machine())).encode()).hexdigest()[:16]
+    so = native_dir()/f'{name}-{key}.so'
+    if not so.exists():
+        so.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=so.parent) as tmp:  # build aside, then move into place atomically
+            cpp, out = Path(tmp)/f'{name}.cpp', Path(tmp)/f'{name}.so'
+            cpp.write_text(src)
+            cmd = [cxx, '-O3', '-std=c++17', '-shared', '-fPIC', str(cpp), '-o', str(out)]
+            r = subprocess.run(cmd[:2] + ['-march=native'] + cmd[2:], capture_output=True, text=True)
+            if r.returncode: r = subprocess.run(cmd, capture_output=True, text=True)  # a compiler without -march=native
+            if r.returncode: raise RuntimeError(f"compiling {name} with {cxx} failed:\n{r.stderr[-2000:]}")
+            os.replace(out, so)
+    return ctypes.CDLL(str(so))
+
+def native_lib() -> ctypes.CDLL|None:
+    "The native CPU kernels, built on first use; None when switched off (`SSFNAS_NATIVE=0`, `native_kernels(False)`) or unavailable (warns once)."
+    global _native_lib
+    if not _native_enabled: return None
+    if _native_lib is None:
+        try: lib = build_native(_NATIVE_CPP, 'ssfnas_kernels')
+        except (RuntimeError, OSError) as e:
+            warnings.warn(f"ssfnas: native CPU kernels unavailable, depthwise kernel gradients and max pooling take the "
+                          f"slower aten path. {e}\n"
+                          "Set SSFNAS_NATIVE=0 to use the aten path without this warning.")
+            _native_lib = False
+        else:
+            for name in ('dw_grad_weight', 'max_pool', 'max_pool_backward'):
+                for t in ('f32', 'f64'):  # (a, b, out, N, H, W, C, Ho, Wo, k, s, p, d, first channel, end channel)
+                    f = getattr(lib, f'{name}_{t}')
+                    f.restype, f.argtypes = ctypes.c_int, [ctypes.c_void_p] * 3 + [ctypes.c_int64] * 6 + [ctypes.c_int] * 4 + [ctypes.c_int64] * 2
+            _native_lib = lib
+    return _native_lib or None
+
+@contextlib.contextmanager
+def native_kernels(enabled:bool=True):
+    "Switch the native CPU kernels on or off inside a `with` block (A/B timings, tests of the aten path)."
+    global _native_enabled
+    old, _native_enabled = _native_enabled, enabled
+    try: yield
+    finally: _native_enabled = old
+
+_threads = None
+def _thread_pool(n:int) -> ThreadPoolExecutor:
+    global _threads
+    if _threads is None or _threads._max_workers < n: _threads = ThreadPoolExecutor(n, thread_name_prefix='ssfnas-native')
+    return _threads
+
+def native_ready(*ts:Tensor) -> bool:
+    "Whether the native kernels take these tensors: on, built, CPU, one dtype, float32 or float64."
+    return (ts[0].device.type == 'cpu' and ts[0].dtype in (torch.float32, torch.float64)
+            and all(t.dtype == ts[0].dtype and t.device == ts[0].device for t in ts) and native_lib() is not None)
+
+def _run_native(name:str, a:Tensor, b:Tensor|None, out:Tensor, x_shape, y_shape, k:int, s:int, p:int, d:int=1):
+    "Call kernel `name` on channels-last tensors (x: the input (N, C, H, W), y: the output side (N, C, Ho, Wo))."
+    if not native_ready(a, out, *([b] if b is not None else [])):
+        raise RuntimeError(f"the native kernel {name} takes float32/float64 CPU tensors of one dtype, with the native kernels "
+                           "on and built (see `native_lib`)")
+    (N, C, H, W), (Ho, Wo) = x_shape, y_shape[2:]
+    f = getattr(native_lib(), f"{name}_{'f32' if a.dtype == torch.float32 else 'f64'}")
+    args = (a.data_ptr(), None if b is None else b.data_ptr(), out.data_ptr(), N, H, W, C, Ho, Wo, k, s, p, d)
+    n = min(torch.get_num_threads(), C // 16)  # ctypes releases the GIL: threads split the channels, 16 at a time
+    bounds = [16 * (C // 16 * i // n) for i in range(n)] + [C] if n > 1 else [0, C]
+    run = lambda i: f(*args, bounds[i], bounds[i + 1])
+    if any(_thread_pool(n).map(run, range(n)) if n > 1 else [run(0)]):
+        raise ValueError(f"the native kernel {name} refused its arguments (k, stride, padding, dilation) = {(k, s, p, d)}")
+
+def _cl(t:Tensor) -> Tensor: return t.contiguous(memory_format=_CL)
+
+def native_dw_grad_weight(g:Tensor, # gradient of the depthwise convolution's output (N, C, Ho, Wo)
+                          x:Tensor, # its input (N, C, H, W)
+                          k:int, stride:int, padding:int, dilation:int) -> Tensor:
+    "∂L/∂w (C, 1, k, k) of a depthwise convolution by the native kernel (k ≤ 8; channels-last inputs need no copy)."
+    if not 1 <= k <= 8: raise ValueError(f"native_dw_grad_weight takes kernels of size 1 <= k <= 8, got k={k}")
+    out = x.new_empty(x.shape[1], 1, k, k)
+    _run_native('dw_grad_weight', _cl(g), _cl(x), out, x.shape, g.shape, k, stride, padding, dilation)
+    return out
+
+def _pool_size(n:int, k:int, s:int, p:int) -> int: return (n + 2 * p - k) // s + 1
+
+def native_max_pool(x:Tensor, k:int, stride:int, padding:int) -> Tensor:
+    "`F.max_pool2d(x, k, stride, padding)` (channels-last out) by the native kernel, without the int64 argmax aten writes."
+    x = _cl(x)
+    y = torch.empty(x.shape[0], x.shape[1], _pool_size(x.shape[2], k, stride, padding), _pool_size(x.shape[3], k, stride, padding),
+                    dtype=x.dtype, memory_format=_CL)
+    _run_native('max_pool', x, None, y, x.shape, y.shape, k, stride, padding)
+    return y
+
+def native_max_pool_backward(g:Tensor, x:Tensor, k:int, stride:int, padding:int) -> Tensor:
+    "∂L/∂x of `F.max_pool2d(x, k, stride, padding)` given the output's gradient g: each window's maximum found again, no stored argmax."
+    x = _cl(x)
+    gx = torch.zeros_like(x)
+    _run_native('max_pool_backward', x, _cl(g), gx, x.shape, g.shape, k, stride, padding)
+    return gx
+
 # %% ../nbs/06_ops.ipynb #5a243e7f
 def _gw3(g:Tensor, xp:Tensor) -> Tensor:
     "∂L/∂w of a 3×3, stride-1, dilation-1 depthwise convolution of the (already padded) input `xp`."
@@ -264,8 +478,10 @@ def _gw_s1(pairs:list, k:int, pad:int, step:int) -> Tensor:
 def dw_grad_weight(g:Tensor, # gradient of the depthwise convolution's output
                    x:Tensor, # its input
                    k:int, stride:int, padding:int, dilation:int) -> Tensor:
-    "∂L/∂w of a depthwise convolution; on the CPU, every kernel except the fast 3×3 ones goes through 3×3 ones."
+    "∂L/∂w of a depthwise convolution; on the CPU, every kernel except the fast 3×3 ones takes the native kernel (or 3×3 ones)."
     C = x.shape[1]
+    if x.device.type == 'cpu' and (k > 3 or dilation > 1) and k <= 8 and native_ready(g, x):
+        return native_dw_grad_weight(g, x, k, stride, padding, dilation)
     if x.device.type == 'cpu' and stride in (1, 2) and dilation in (1, 2) and (k > 3 or dilation > 1):
         if stride == 1 and dilation == 1: return _gw_s1([(g, (0, 0, x))], k, padding, 1)
         if stride == 2 and dilation == 2: return _gw_s1([(g, (0, 0, x))], k, padding, 2)
@@ -370,11 +586,13 @@ def sep_conv_fused(x:Tensor, b1:nn.Sequential, b2:nn.Sequential,
                           _bn_args(b1[3]), _bn_args(b2[3]), relu, scale, acc)
 
 # %% ../nbs/06_ops.ipynb #285362f4
+def _native_pool(x:Tensor) -> bool: return _is_cl(x) and native_ready(x)  # the supernet's layout on the CPU
+
 class _PoolBN(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, kind, k, stride, padding, rm, rv, training, momentum, eps, scale, acc):
-        pooled = (F.max_pool2d(x, k, stride, padding) if kind == 'max' else
-                  F.avg_pool2d(x, k, stride, padding, count_include_pad=False))
+        if kind == 'max': pooled = native_max_pool(x, k, stride, padding) if _native_pool(x) else F.max_pool2d(x, k, stride, padding)
+        else: pooled = F.avg_pool2d(x, k, stride, padding, count_include_pad=False)
         y, invstd = _bn_forward(pooled, rm, rv, training, momentum, eps)
         ctx.save_for_backward(x, y, invstd, scale)
         ctx.pool, ctx.training = (kind, k, stride, padding), training
@@ -389,7 +607,8 @@ class _PoolBN(torch.autograd.Function):
         kind, k, s, p = ctx.pool
         gp = _bn_backward(g.contiguous(memory_format=_CL) if _is_cl(y) else g.contiguous(), y, invstd, ctx.training, scale)
         aten = torch.ops.aten
-        if kind == 'max':  # recompute the argmax positions instead of keeping them (int64) from the forward pass
+        if kind == 'max' and _native_pool(x): gx = native_max_pool_backward(gp, x, k, s, p)  # finds the maxima again
+        elif kind == 'max':  # recompute the argmax positions instead of keeping them (int64) from the forward pass
             _, idx = aten.max_pool2d_with_indices(x, [k, k], [s, s], [p, p], [1, 1], False)
             gx = aten.max_pool2d_with_indices_backward(gp, x, [k, k], [s, s], [p, p], [1, 1], False, idx)
         else: gx = aten.avg_pool2d_backward(gp, x, [k, k], [s, s], [p, p], False, False, None)
