@@ -16,8 +16,8 @@ import torch.nn.functional as F
 # %% auto #0
 __all__ = ['DARTS_PRIMITIVES', 'FAIRDARTS_PRIMITIVES', 'OPS', 'ReLUConvBN', 'DilConv', 'SepConv', 'unfused', 'dw_grad_input',
            'native_dir', 'build_native', 'native_lib', 'native_kernels', 'native_ready', 'native_dw_grad_weight',
-           'native_max_pool', 'native_max_pool_backward', 'dw_grad_weight', 'relu_dw_pw_bn', 'sep_conv_fused',
-           'pool_bn', 'PoolBN', 'Identity', 'Zero', 'FactorizedReduce', 'make_op']
+           'native_max_pool', 'dw_grad_weight', 'relu_dw_pw_bn', 'sep_conv_fused', 'pool_bn', 'PoolBN', 'Identity',
+           'Zero', 'FactorizedReduce', 'make_op']
 
 # %% ../nbs/06_ops.ipynb #08eac0c5
 DARTS_PRIMITIVES = ('none', 'max_pool_3x3', 'avg_pool_3x3', 'skip_connect',
@@ -248,11 +248,11 @@ static void dw_gw(const T* __restrict g, const T* __restrict x, T* __restrict ou
     for (int v = 0; v < V; ++v) out[(c0 + v) * k * k + i] = acc[i * V + v];
 }
 
-// Max pooling (k x k, stride s, implicit -inf padding p); BWD: out += g routed to each window's maximum (out holds
-// zeros). Ties keep the first tap in row-major order and a NaN wins, as PyTorch's CPU kernel does. Written with GCC/Clang
-// vector types: V channels form one vector, and the comparisons become vector selects.
-template <typename T, int V, bool BWD>
-static void max_pool(const T* __restrict x, const T* __restrict g, T* __restrict out, ARGS, int64_t c0) {
+// Max pooling (k x k, stride s, implicit -inf padding p): the maxima only, without the int64 argmax aten writes beside
+// them. Ties and NaNs as PyTorch's CPU kernel (a NaN wins). Written with GCC/Clang vector types: V channels form one
+// vector, and each comparison one vector select.
+template <typename T, int V>
+static void max_pool(const T* __restrict x, T* __restrict out, ARGS, int64_t c0) {
   typedef T vec __attribute__((vector_size(sizeof(T) * V)));
   const vec zero = {};
   for (int64_t n = 0; n < N; ++n)
@@ -262,27 +262,14 @@ static void max_pool(const T* __restrict x, const T* __restrict g, T* __restrict
       for (int64_t xo = 0; xo < Wo; ++xo) {
         const int64_t x0 = xo * s - p;
         const int b0 = x0 < 0 ? -x0 : 0, b1 = x0 + k > W ? W - x0 : k;
-        vec m = zero - INFINITY, at = zero - 1;  // the maximum and its tap a*k + b
+        vec m = zero - INFINITY;
         for (int a = a0; a < a1; ++a)
           for (int b = b0; b < b1; ++b) {
             vec xv;
             __builtin_memcpy(&xv, x + ((n * H + y0 + a) * W + x0 + b) * C + c0, sizeof(vec));
-            const auto take = (xv > m) | (xv != xv);
-            m = take ? xv : m;
-            if (BWD) at = take ? zero + (T)(a * k + b) : at;
+            m = (xv > m) | (xv != xv) ? xv : m;
           }
-        const int64_t q = ((n * Ho + yo) * Wo + xo) * C + c0;
-        if (!BWD) { __builtin_memcpy(out + q, &m, sizeof(vec)); continue; }
-        vec gv;
-        __builtin_memcpy(&gv, g + q, sizeof(vec));
-        for (int a = a0; a < a1; ++a)  // each tap adds the gradient of the channels whose maximum it holds
-          for (int b = b0; b < b1; ++b) {
-            T* op = out + ((n * H + y0 + a) * W + x0 + b) * C + c0;
-            vec o;
-            __builtin_memcpy(&o, op, sizeof(vec));
-            o += at == zero + (T)(a * k + b) ? gv : zero;
-            __builtin_memcpy(op, &o, sizeof(vec));
-          }
+        __builtin_memcpy(out + ((n * Ho + yo) * Wo + xo) * C + c0, &m, sizeof(vec));
       }
     }
 }
@@ -299,10 +286,8 @@ template <typename F> static void channels(int64_t cb, int64_t ce, F f) {
     channels(cb, ce, [&](auto v, int64_t c) { CALL; }); return 0; }
 EXPORT(dw_grad_weight_f32, float, k >= 1 && k <= 8 && d >= 1, (dw_gw<float, decltype(v)::value>(a, b, out, DIMS, c)))
 EXPORT(dw_grad_weight_f64, double, k >= 1 && k <= 8 && d >= 1, (dw_gw<double, decltype(v)::value>(a, b, out, DIMS, c)))
-EXPORT(max_pool_f32, float, k >= 1 && 2 * p <= k, (max_pool<float, decltype(v)::value, false>(a, b, out, DIMS, c)))
-EXPORT(max_pool_f64, double, k >= 1 && 2 * p <= k, (max_pool<double, decltype(v)::value, false>(a, b, out, DIMS, c)))
-EXPORT(max_pool_backward_f32, float, k >= 1 && 2 * p <= k, (max_pool<float, decltype(v)::value, true>(a, b, out, DIMS, c)))
-EXPORT(max_pool_backward_f64, double, k >= 1 && 2 * p <= k, (max_pool<double, decltype(v)::value, true>(a, b, out, DIMS, c)))
+EXPORT(max_pool_f32, float, k >= 1 && 2 * p <= k, (max_pool<float, decltype(v)::value>(a, out, DIMS, c)))
+EXPORT(max_pool_f64, double, k >= 1 && 2 * p <= k, (max_pool<double, decltype(v)::value>(a, out, DIMS, c)))
 '''
 _native_enabled = os.environ.get('SSFNAS_NATIVE', '1') != '0'
 _native_lib = None  # the loaded library; False once building it failed
@@ -349,7 +334,7 @@ def native_lib() -> ctypes.CDLL|None:
                           "Set SSFNAS_NATIVE=0 to use the aten path without this warning.")
             _native_lib = False
         else:
-            for name in ('dw_grad_weight', 'max_pool', 'max_pool_backward'):
+            for name in ('dw_grad_weight', 'max_pool'):
                 for t in ('f32', 'f64'):  # (a, b, out, N, H, W, C, Ho, Wo, k, s, p, d, first channel, end channel)
                     f = getattr(lib, f'{name}_{t}')
                     f.restype, f.argtypes = ctypes.c_int, [ctypes.c_void_p] * 3 + [ctypes.c_int64] * 6 + [ctypes.c_int] * 4 + [ctypes.c_int64] * 2
@@ -364,11 +349,11 @@ def native_kernels(enabled:bool=True):
     try: yield
     finally: _native_enabled = old
 
-_threads = None
+_threads = (0, None)  # (workers, pool)
 def _thread_pool(n:int) -> ThreadPoolExecutor:
     global _threads
-    if _threads is None or _threads._max_workers < n: _threads = ThreadPoolExecutor(n, thread_name_prefix='ssfnas-native')
-    return _threads
+    if _threads[0] < n: _threads = (n, ThreadPoolExecutor(n, thread_name_prefix='ssfnas-native'))
+    return _threads[1]
 
 def native_ready(*ts:Tensor) -> bool:
     "Whether the native kernels take these tensors: on, built, CPU, one dtype, float32 or float64."
@@ -381,6 +366,10 @@ def _run_native(name:str, a:Tensor, b:Tensor|None, out:Tensor, x_shape, y_shape,
         raise RuntimeError(f"the native kernel {name} takes float32/float64 CPU tensors of one dtype, with the native kernels "
                            "on and built (see `native_lib`)")
     (N, C, H, W), (Ho, Wo) = x_shape, y_shape[2:]
+    want = (N, C, (H + 2 * p - d * (k - 1) - 1) // s + 1, (W + 2 * p - d * (k - 1) - 1) // s + 1) if s > 0 else None
+    if tuple(y_shape) != want:  # the kernels trust the shapes they are given
+        raise ValueError(f"{name}: an input of shape {tuple(x_shape)} with k={k}, stride={s}, padding={p}, dilation={d} "
+                         f"has an output of shape {want}, got {tuple(y_shape)}")
     f = getattr(native_lib(), f"{name}_{'f32' if a.dtype == torch.float32 else 'f64'}")
     args = (a.data_ptr(), None if b is None else b.data_ptr(), out.data_ptr(), N, H, W, C, Ho, Wo, k, s, p, d)
     n = min(torch.get_num_threads(), C // 16)  # ctypes releases the GIL: threads split the channels, 16 at a time
@@ -410,12 +399,6 @@ def native_max_pool(x:Tensor, k:int, stride:int, padding:int) -> Tensor:
     _run_native('max_pool', x, None, y, x.shape, y.shape, k, stride, padding)
     return y
 
-def native_max_pool_backward(g:Tensor, x:Tensor, k:int, stride:int, padding:int) -> Tensor:
-    "∂L/∂x of `F.max_pool2d(x, k, stride, padding)` given the output's gradient g: each window's maximum found again, no stored argmax."
-    x = _cl(x)
-    gx = torch.zeros_like(x)
-    _run_native('max_pool_backward', x, _cl(g), gx, x.shape, g.shape, k, stride, padding)
-    return gx
 
 # %% ../nbs/06_ops.ipynb #5a243e7f
 def _gw3(g:Tensor, xp:Tensor) -> Tensor:
@@ -607,8 +590,7 @@ class _PoolBN(torch.autograd.Function):
         kind, k, s, p = ctx.pool
         gp = _bn_backward(g.contiguous(memory_format=_CL) if _is_cl(y) else g.contiguous(), y, invstd, ctx.training, scale)
         aten = torch.ops.aten
-        if kind == 'max' and _native_pool(x): gx = native_max_pool_backward(gp, x, k, s, p)  # finds the maxima again
-        elif kind == 'max':  # recompute the argmax positions instead of keeping them (int64) from the forward pass
+        if kind == 'max':  # recompute the argmax positions instead of keeping them (int64) from the forward pass
             _, idx = aten.max_pool2d_with_indices(x, [k, k], [s, s], [p, p], [1, 1], False)
             gx = aten.max_pool2d_with_indices_backward(gp, x, [k, k], [s, s], [p, p], [1, 1], False, idx)
         else: gx = aten.avg_pool2d_backward(gp, x, [k, k], [s, s], [p, p], False, False, None)
