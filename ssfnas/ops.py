@@ -349,10 +349,11 @@ def native_kernels(enabled:bool=True):
     try: yield
     finally: _native_enabled = old
 
-_threads = (0, None)  # (workers, pool)
+_threads = (0, None, None)  # (workers, pool, process id: a forked child starts its own pool)
 def _thread_pool(n:int) -> ThreadPoolExecutor:
     global _threads
-    if _threads[0] < n: _threads = (n, ThreadPoolExecutor(n, thread_name_prefix='ssfnas-native'))
+    if _threads[0] < n or _threads[2] != os.getpid():
+        _threads = (n, ThreadPoolExecutor(n, thread_name_prefix='ssfnas-native'), os.getpid())
     return _threads[1]
 
 def native_ready(*ts:Tensor) -> bool:
