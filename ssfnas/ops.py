@@ -361,13 +361,17 @@ def native_ready(*ts:Tensor) -> bool:
     return (ts[0].device.type == 'cpu' and ts[0].dtype in (torch.float32, torch.float64)
             and all(t.dtype == ts[0].dtype and t.device == ts[0].device for t in ts) and native_lib() is not None)
 
+def _out_size(n:int, k:int, s:int, p:int, d:int=1) -> int:
+    "Output length of a convolution or pooling window along an axis of length n."
+    return (n + 2 * p - d * (k - 1) - 1) // s + 1
+
 def _run_native(name:str, a:Tensor, b:Tensor|None, out:Tensor, x_shape, y_shape, k:int, s:int, p:int, d:int=1):
     "Call kernel `name` on channels-last tensors (x: the input (N, C, H, W), y: the output side (N, C, Ho, Wo))."
     if not native_ready(a, out, *([b] if b is not None else [])):
         raise RuntimeError(f"the native kernel {name} takes float32/float64 CPU tensors of one dtype, with the native kernels "
                            "on and built (see `native_lib`)")
     (N, C, H, W), (Ho, Wo) = x_shape, y_shape[2:]
-    want = (N, C, (H + 2 * p - d * (k - 1) - 1) // s + 1, (W + 2 * p - d * (k - 1) - 1) // s + 1) if s > 0 else None
+    want = (N, C, _out_size(H, k, s, p, d), _out_size(W, k, s, p, d)) if s > 0 else None
     if tuple(y_shape) != want:  # the kernels trust the shapes they are given
         raise ValueError(f"{name}: an input of shape {tuple(x_shape)} with k={k}, stride={s}, padding={p}, dilation={d} "
                          f"has an output of shape {want}, got {tuple(y_shape)}")
@@ -390,12 +394,10 @@ def native_dw_grad_weight(g:Tensor, # gradient of the depthwise convolution's ou
     _run_native('dw_grad_weight', _cl(g), _cl(x), out, x.shape, g.shape, k, stride, padding, dilation)
     return out
 
-def _pool_size(n:int, k:int, s:int, p:int) -> int: return (n + 2 * p - k) // s + 1
-
 def native_max_pool(x:Tensor, k:int, stride:int, padding:int) -> Tensor:
     "`F.max_pool2d(x, k, stride, padding)` (channels-last out) by the native kernel, without the int64 argmax aten writes."
     x = _cl(x)
-    y = torch.empty(x.shape[0], x.shape[1], _pool_size(x.shape[2], k, stride, padding), _pool_size(x.shape[3], k, stride, padding),
+    y = torch.empty(*x.shape[:2], _out_size(x.shape[2], k, stride, padding), _out_size(x.shape[3], k, stride, padding),
                     dtype=x.dtype, memory_format=_CL)
     _run_native('max_pool', x, None, y, x.shape, y.shape, k, stride, padding)
     return y
