@@ -15,6 +15,7 @@ help:
 $(STAMP): pyproject.toml
 	@bash tools/install_apt.sh dot graphviz
 	@bash tools/install_apt.sh c++ g++
+	@test -x $(PY) || bash tools/check_disk.sh 8
 	@test -x $(PY) || python3 -m venv .venv
 	$(PY) -m pip install -q --upgrade pip >/dev/null
 	$(PY) -m pip install -q -e ".[dev]"

@@ -4,6 +4,11 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONHASHSEED=0
+# The notebooks write their runs into temporary folders (a user looks at them; a test does not): give the
+# run one folder of its own and remove it at the end, so repeated runs do not fill the disk (~0.1 GB a run).
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ssfnas-tests.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+export TMPDIR=$tmp
 workers=${SSFNAS_TEST_WORKERS:-2}
 start=$(date +%s)
 .venv/bin/python -m pytest -n "$workers" --dist loadgroup -m "not slow" -p no:cacheprovider \
