@@ -17,7 +17,7 @@ from torch.func import functional_call
 from .core import Config, RunDir, get_device, set_seed, save_json, tune_cpu_allocator
 from .genotypes import Genotype, Edge, prune_dangling, n_skips, draw_genotype
 from .ops import unfused, _is_cl
-from .networks import SearchNetwork, search_edges, count_params
+from .networks import SearchNetwork, search_edges, count_params, relax, RELAXATIONS
 from .learner import (Callback, Learner, sgd, to_device, LRSchedCB, cosine_lr, GradClipCB, MetricsCB,
                             accuracy, balanced_accuracy, LimitBatchesCB, CheckpointCB, ProgressCB, DeviceCB, ChannelsLastCB, channels_last)
 
@@ -347,6 +347,14 @@ class SearchConfig(Config):
     seed: int = 0                   # model init and data order
     num_workers: int = 0
 
+    def __post_init__(self):  # bad settings fail here, before any data is loaded
+        if self.relaxation not in RELAXATIONS:
+            raise ValueError(f"unknown relaxation {self.relaxation!r}: choose one of {list(RELAXATIONS)}")
+        if self.hvp not in ('fd', 'exact'): raise ValueError(f"hvp must be 'fd' or 'exact', got {self.hvp!r}")
+        if self.dataset not in ('cifar10', 'cifar100'):
+            raise ValueError(f"unknown dataset {self.dataset!r}: choose 'cifar10' or 'cifar100'")
+        if self.source not in ('full', 'sample'): raise ValueError(f"unknown source {self.source!r}: choose 'full' or 'sample'")
+
     def extra_loss(self) -> Callable|None:
         "Extra architecture loss `extra(model)` (none for DARTS)."
         return None
@@ -443,7 +451,7 @@ def search(cfg:SearchConfig, # the settings
     return learn
 
 # %% ../nbs/09_darts.ipynb #4fe7b1e5
-def _relaxed(alpha, relaxation): return (F.softmax(alpha, -1) if relaxation == 'softmax' else torch.sigmoid(alpha)).numpy()
+def _relaxed(alpha, relaxation): return relax(alpha, relaxation).numpy()
 
 def _edge_labels(n_edges):
     n = 0

@@ -51,6 +51,7 @@ class FairDartsConfig(SearchConfig):
             raise ValueError(f"derivation must be 'threshold' or 'argmax', got {self.derivation!r}")
         if self.relaxation != 'sigmoid':
             raise ValueError(f"FairDARTS uses the sigmoid relaxation, got relaxation={self.relaxation!r}: use SearchConfig for DARTS")
+        super().__post_init__()
 
     def extra_loss(self) -> Callable|None:
         "The zero-one loss with weight `w01` (None when w01 = 0)."

@@ -15,9 +15,9 @@ from .core import atomic_write
 from .ops import OPS, DARTS_PRIMITIVES, FAIRDARTS_PRIMITIVES
 
 # %% auto #0
-__all__ = ['GENOTYPE_OPS', 'DARTS_V1', 'DARTS_V2', 'FAIRDARTS_A', 'FAIRDARTS_B', 'GENOTYPES', 'OP_COLORS', 'Edge',
-           'prune_dangling', 'Genotype', 'from_darts', 'from_fairdarts', 'to_darts', 'to_fairdarts', 'op_counts',
-           'n_skips', 'compare_genotypes', 'draw_cell', 'draw_genotype']
+__all__ = ['GENOTYPE_OPS', 'DARTS_V1', 'DARTS_V2', 'FAIRDARTS_A', 'FAIRDARTS_B', 'NASNET', 'AMOEBANET', 'GENOTYPES', 'OP_COLORS',
+           'Edge', 'prune_dangling', 'Genotype', 'from_darts', 'from_fairdarts', 'to_darts', 'to_fairdarts',
+           'op_counts', 'n_skips', 'compare_genotypes', 'draw_cell', 'draw_genotype']
 
 # %% ../nbs/07_genotypes.ipynb #146fb43f
 class Edge(NamedTuple):
@@ -29,32 +29,30 @@ class Edge(NamedTuple):
 # %% ../nbs/07_genotypes.ipynb #f0b41f97
 GENOTYPE_OPS = tuple(k for k in OPS if k != 'none')
 
+def _check_edge(e, where:str) -> Edge:
+    "One edge, validated: a dict with fields op, src, dst or an (op, src, dst) sequence; `where` names it in errors."
+    if isinstance(e, dict):
+        missing = [k for k in Edge._fields if k not in e]
+        if missing: raise ValueError(f"{where} lacks field(s) {missing}; an edge is {{'op': str, 'src': int, 'dst': int}}")
+        extra = sorted(set(e) - set(Edge._fields))
+        if extra: raise ValueError(f"{where} has unknown field(s) {extra}; an edge has only 'op', 'src', 'dst'")
+        e = (e['op'], e['src'], e['dst'])
+    if not isinstance(e, (tuple, list)) or len(e) != 3:
+        raise ValueError(f"{where} = {e!r} is not an edge (op, src, dst)")
+    op, src, dst = e
+    if not isinstance(op, str): raise TypeError(f"{where}.op must be a string, got {op!r}")
+    if op == 'none': raise ValueError(f"{where}.op is 'none': an absent edge is simply left out of the genotype")
+    if op not in GENOTYPE_OPS: raise ValueError(f"{where}.op: unknown operation {op!r}; known: {list(GENOTYPE_OPS)}")
+    for k, v in (('src', src), ('dst', dst)):
+        if isinstance(v, bool) or not isinstance(v, int): raise TypeError(f"{where}.{k} must be an int, got {v!r}")
+    if dst < 2: raise ValueError(f"{where}.dst={dst}: edges must end in an intermediate node (2, 3, ...)")
+    if not 0 <= src < dst:
+        raise ValueError(f"{where}: source node {src} is not an earlier node than its target {dst} (need 0 <= src < dst)")
+    return Edge(op, src, dst)
+
 def _check_cell(edges, concat, cell:str):
     "Validate one cell's edges and concat; returns them normalised (sorted tuple of `Edge`, tuple of int)."
-    out = []
-    for i, e in enumerate(edges):
-        where = f"{cell}[{i}]"
-        if isinstance(e, dict):
-            missing = [k for k in Edge._fields if k not in e]
-            if missing: raise ValueError(f"{where} lacks field(s) {missing}; an edge is {{'op': str, 'src': int, 'dst': int}}")
-            extra = sorted(set(e) - set(Edge._fields))
-            if extra: raise ValueError(f"{where} has unknown field(s) {extra}; an edge has only 'op', 'src', 'dst'")
-            e = (e['op'], e['src'], e['dst'])
-        if not isinstance(e, (tuple, list)) or len(e) != 3:
-            raise ValueError(f"{where} = {e!r} is not an edge (op, src, dst)")
-        op, src, dst = e
-        if not isinstance(op, str): raise TypeError(f"{where}.op must be a string, got {op!r}")
-        if op == 'none': raise ValueError(f"{where}.op is 'none': an absent edge is simply left out of the genotype")
-        if op not in GENOTYPE_OPS: raise ValueError(f"{where}.op: unknown operation {op!r}; known: {list(GENOTYPE_OPS)}")
-        for k, v in (('src', src), ('dst', dst)):
-            if isinstance(v, bool) or not isinstance(v, int): raise TypeError(f"{where}.{k} must be an int, got {v!r}")
-        if dst < 2: raise ValueError(f"{where}.dst={dst}: edges must end in an intermediate node (2, 3, ...)")
-        if not 0 <= src < dst:
-            raise ValueError(f"{where}: source node {src} is not an earlier node than its target {dst} (need 0 <= src < dst)")
-        out.append(Edge(op, src, dst))
-    if len(set(out)) != len(out):
-        dup = [e for e, n in Counter(out).items() if n > 1]
-        raise ValueError(f"{cell}: edge(s) {dup} listed more than once")
+    out = [_check_edge(e, f"{cell}[{i}]") for i, e in enumerate(edges)]
     out = tuple(sorted(out, key=lambda e: (e.dst, e.src, e.op)))
     fed = {e.dst for e in out}
     for e in out:
@@ -163,6 +161,9 @@ def load(cls:Genotype, path:str|Path) -> Genotype:
 def _pairs_to_edges(pairs, cell):
     pairs = list(pairs)
     if len(pairs) % 2: raise ValueError(f"{cell}: DARTS pairs come two per node, got {len(pairs)} pairs")
+    for i, p in enumerate(pairs):
+        if isinstance(p, (str, bytes)) or not isinstance(p, (tuple, list)) or len(p) != 2:
+            raise ValueError(f"{cell}[{i}] = {p!r} is not a DARTS pair (op, src)")
     return [(op, src, 2 + i // 2) for i, (op, src) in enumerate(pairs)]
 
 def from_darts(normal, # DARTS `(op, src)` pairs, two per intermediate node in node order
@@ -178,11 +179,12 @@ def from_fairdarts(normal, # FairDARTS `(op, dst, src)` triples
     "A `Genotype` from FairDARTS's triples; concat = the nodes with incoming edges, as its evaluation cell does."
     cells = []
     for name, triples in (('normal', normal), ('reduce', reduce)):
-        edges = []
+        edges = []  # every edge is validated before pruning, so that a bad edge is reported even where it is pruned
         for i, t in enumerate(triples):
-            if len(t) != 3: raise ValueError(f"{name}[{i}] = {t!r} is not a FairDARTS triple (op, dst, src)")
+            if isinstance(t, (str, bytes)) or not isinstance(t, (tuple, list)) or len(t) != 3:
+                raise ValueError(f"{name}[{i}] = {t!r} is not a FairDARTS triple (op, dst, src)")
             op, dst, src = t
-            edges.append(Edge(op, src, dst))
+            edges.append(_check_edge((op, src, dst), f"{name}[{i}] (FairDARTS order: op, dst, src)"))
         if prune: edges = prune_dangling(edges)
         cells += [edges, sorted({e.dst for e in edges})]
     return Genotype(*cells)
@@ -231,7 +233,24 @@ FAIRDARTS_B = from_fairdarts(
     reduce=[('skip_connect', 2, 0), ('dil_conv_3x3', 2, 1), ('skip_connect', 3, 0), ('dil_conv_3x3', 3, 1),
             ('max_pool_3x3', 4, 0), ('sep_conv_3x3', 4, 1), ('skip_connect', 5, 2), ('max_pool_3x3', 5, 0)])
 
-GENOTYPES = {'DARTS_V1': DARTS_V1, 'DARTS_V2': DARTS_V2, 'FAIRDARTS_A': FAIRDARTS_A, 'FAIRDARTS_B': FAIRDARTS_B}
+NASNET = from_darts(  # NASNet-A (Zoph et al. 2018) as DARTS writes it: 5 nodes, node 5 averages c_{k-2} twice
+    normal=[('sep_conv_5x5', 1), ('sep_conv_3x3', 0), ('sep_conv_5x5', 0), ('sep_conv_3x3', 0), ('avg_pool_3x3', 1),
+            ('skip_connect', 0), ('avg_pool_3x3', 0), ('avg_pool_3x3', 0), ('sep_conv_3x3', 1), ('skip_connect', 1)],
+    normal_concat=[2, 3, 4, 5, 6],
+    reduce=[('sep_conv_5x5', 1), ('sep_conv_7x7', 0), ('max_pool_3x3', 1), ('sep_conv_7x7', 0), ('avg_pool_3x3', 1),
+            ('sep_conv_5x5', 0), ('skip_connect', 3), ('avg_pool_3x3', 2), ('sep_conv_3x3', 2), ('max_pool_3x3', 1)],
+    reduce_concat=[4, 5, 6])
+
+AMOEBANET = from_darts(  # AmoebaNet-A (Real et al. 2019) as DARTS writes it
+    normal=[('avg_pool_3x3', 0), ('max_pool_3x3', 1), ('sep_conv_3x3', 0), ('sep_conv_5x5', 2), ('sep_conv_3x3', 0),
+            ('avg_pool_3x3', 3), ('sep_conv_3x3', 1), ('skip_connect', 1), ('skip_connect', 0), ('avg_pool_3x3', 1)],
+    normal_concat=[4, 5, 6],
+    reduce=[('avg_pool_3x3', 0), ('sep_conv_3x3', 1), ('max_pool_3x3', 0), ('sep_conv_7x7', 2), ('sep_conv_7x7', 0),
+            ('avg_pool_3x3', 1), ('max_pool_3x3', 0), ('max_pool_3x3', 1), ('conv_7x1_1x7', 0), ('sep_conv_3x3', 5)],
+    reduce_concat=[3, 4, 6])
+
+GENOTYPES = {'DARTS_V1': DARTS_V1, 'DARTS_V2': DARTS_V2, 'FAIRDARTS_A': FAIRDARTS_A, 'FAIRDARTS_B': FAIRDARTS_B,
+             'NASNET': NASNET, 'AMOEBANET': AMOEBANET}
 
 # %% ../nbs/07_genotypes.ipynb #14ae08c7
 def op_counts(g:Genotype, kind:str='normal') -> Counter:
@@ -243,13 +262,13 @@ def n_skips(g:Genotype, kind:str='normal') -> int:
     return op_counts(g, kind)['skip_connect']
 
 def compare_genotypes(a:Genotype, b:Genotype) -> dict:
-    "Per cell: shared edges, edges only in `a` / only in `b`, and the Jaccard similarity of the edge sets."
-    out = {}
+    "Per cell: shared edges, edges only in `a` / only in `b`, and the Jaccard similarity of the edge (multi)sets."
+    out, key = {}, lambda e: (e.dst, e.src, e.op)
     for kind in ('normal', 'reduce'):
-        ea, eb = set(a.cell(kind)[0]), set(b.cell(kind)[0])
-        out[kind] = {'common': sorted(ea & eb, key=lambda e: (e.dst, e.src)), 'only_a': sorted(ea - eb, key=lambda e: (e.dst, e.src)),
-                     'only_b': sorted(eb - ea, key=lambda e: (e.dst, e.src)),
-                     'jaccard': len(ea & eb) / max(1, len(ea | eb)),
+        ea, eb = Counter(a.cell(kind)[0]), Counter(b.cell(kind)[0])  # multisets: an edge may be listed twice (NASNet)
+        out[kind] = {'common': sorted((ea & eb).elements(), key=key), 'only_a': sorted((ea - eb).elements(), key=key),
+                     'only_b': sorted((eb - ea).elements(), key=key),
+                     'jaccard': (ea & eb).total() / max(1, (ea | eb).total()),
                      'same_concat': a.cell(kind)[1] == b.cell(kind)[1]}
     return out
 

@@ -17,9 +17,9 @@ from .ops import (make_op, ReLUConvBN, FactorizedReduce, Identity, Zero,
 from .genotypes import Genotype, DARTS_V2
 
 # %% auto #0
-__all__ = ['RELAXATIONS', 'weighted_sum', 'MixedOp', 'Preprocess', 'drop_path', 'Cell', 'search_edges', 'search_cell',
-           'genotype_cell', 'reduction_layers', 'CellNetwork', 'relax', 'SearchNetwork', 'AuxiliaryHead', 'EvalNetwork',
-           'count_params']
+__all__ = ['DROP_MODES', 'RELAXATIONS', 'weighted_sum', 'MixedOp', 'Preprocess', 'drop_path', 'Cell', 'search_edges',
+           'search_cell', 'genotype_cell', 'reduction_layers', 'CellNetwork', 'relax', 'SearchNetwork', 'AuxiliaryHead',
+           'EvalNetwork', 'count_params']
 
 # %% ../nbs/08_networks.ipynb #60dfd93d
 class _WeightedSum(torch.autograd.Function):
@@ -95,6 +95,8 @@ def drop_path(x:torch.Tensor, p:float) -> torch.Tensor:
     mask = torch.empty(x.size(0), *([1] * (x.dim() - 1)), device=x.device, dtype=x.dtype).bernoulli_(keep)
     return x * mask / keep
 
+DROP_MODES = ('edge', 'node')
+
 class Cell(nn.Module):
     "A cell: preprocessing, then intermediate nodes summing their incoming edges, output = concat of `concat` nodes."
     def __init__(self, edges:Sequence, # `(src, dst, module)` per edge; a `MixedOp` module takes that edge's weight row
@@ -112,8 +114,12 @@ class Cell(nn.Module):
 
     def forward(self, s0, s1,
                 weights:torch.Tensor|None=None, # (n_edges, n_ops) mixing weights, for the MixedOp edges
-                drop_prob:float=0., # drop path probability (training only; identity edges are exempt)
+                drop_prob:float=0., # drop path probability (training only)
+                drop_mode:str='edge', # 'edge': each non-identity edge (DARTS); 'node': each node's sum (FairDARTS)
                ):
+        if drop_mode not in DROP_MODES: raise ValueError(f"unknown drop path mode {drop_mode!r}: choose one of {DROP_MODES}")
+        drop = self.training and drop_prob > 0.
+        drop_edges, drop_nodes = drop and drop_mode == 'edge', drop and drop_mode == 'node'
         states = dict(enumerate(self.preprocess(s0, s1)))
         relus = {}  # ReLU(state), computed once and shared by every mixed operation that leaves the state
         for node in self.nodes:
@@ -124,9 +130,9 @@ class Cell(nn.Module):
                     if op.takes_relu and src not in relus: relus[src] = F.relu(states[src])
                     h = op(states[src], weights[k], relus.get(src))
                 else: h = op(states[src])
-                if self.training and drop_prob > 0. and not isinstance(op, Identity): h = drop_path(h, drop_prob)
+                if drop_edges and not isinstance(op, Identity): h = drop_path(h, drop_prob)
                 acc = h if acc is None else acc + h
-            states[node] = acc
+            states[node] = drop_path(acc, drop_prob) if drop_nodes else acc
         return torch.cat([states[i] for i in self.concat], dim=1)
 
 # %% ../nbs/08_networks.ipynb #24d64d75
@@ -259,6 +265,9 @@ def _check_alpha_shapes(module, state_dict, prefix, *args):
         k = prefix + name
         if k in state_dict and tuple(state_dict[k].shape) != tuple(getattr(module, name).shape):
             got, want = tuple(state_dict[k].shape), tuple(getattr(module, name).shape)
+            if len(got) != 2:
+                raise ValueError(f"checkpoint {k} has shape {got}, not (edges, ops): it is not a supernet's alphas; this "
+                                 f"network's is {want}")
             raise ValueError(
                 f"checkpoint {k} has shape {got} (edges, ops) but this network's is {want} "
                 f"({module.relaxation} relaxation over {len(module.primitives)} ops, {module.n_nodes} nodes): the checkpoint "
@@ -288,16 +297,18 @@ class EvalNetwork(CellNetwork):
                  layers:int=20, # cells
                  auxiliary:bool=True, # auxiliary head after cell 2*layers//3
                  drop_path_prob:float=0., # drop path probability (set by the trainer each epoch)
+                 drop_path_mode:str='edge', # 'edge' (DARTS: each non-identity edge) or 'node' (FairDARTS: each node's sum)
                  head:nn.Module|None=None, stem_multiplier:int=3):
         if not isinstance(genotype, Genotype): raise TypeError(f"genotype must be a Genotype, got {type(genotype).__name__}")
         if auxiliary and not n_classes: raise ValueError("the auxiliary head needs n_classes; pass auxiliary=False for a feature network")
+        if drop_path_mode not in DROP_MODES: raise ValueError(f"unknown drop_path_mode {drop_path_mode!r}: choose one of {DROP_MODES}")
         make = lambda C_pp, C_p, C, red, red_prev: genotype_cell(genotype, C_pp, C_p, C, red, red_prev)
         super().__init__(make, C, layers, n_classes, head, stem_multiplier)
         self.genotype, self.auxiliary = genotype, auxiliary
-        self.drop_path_prob = drop_path_prob
+        self.drop_path_prob, self.drop_path_mode = drop_path_prob, drop_path_mode
         if auxiliary: self.auxiliary_head = AuxiliaryHead(self.aux_channels, n_classes)
 
-    def cell_kwargs(self, i, cell): return {'drop_prob': self.drop_path_prob}
+    def cell_kwargs(self, i, cell): return {'drop_prob': self.drop_path_prob, 'drop_mode': self.drop_path_mode}
 
     def forward(self, x):
         aux = []
