@@ -8,7 +8,7 @@ STAMP := .venv/.installed
 
 help:
 	@echo "make demo  - run the tiny SSF-NAS job on the embedded CIFAR-10-LT sample (results in runs/demo/)"
-	@echo "make test  - notebooks (nbdev_test), pytest, export check and docs build; ends with 'N passed, N failed'"
+	@echo "make test  - notebooks (nbdev_test), pytest, export check and docs build; ends with 'N passed, N failed, N skipped'"
 	@echo "make docs  - render the notebooks into the site in docs/ (no quarto needed)"
 	@echo "make lab   - start JupyterLab on nbs/"
 

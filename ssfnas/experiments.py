@@ -26,9 +26,13 @@ def run_grid(root:str|Path, # folder of the grid's run folders
              **overrides, # more PipelineConfig fields for every run
             ) -> pd.DataFrame:
     "Run (or continue) every (method, imbalance, seed) of the grid; returns `collect(root)`."
+    # every configuration is built (and so checked) before the first run starts: a typo in the last one must not
+    # wait for the others to train
+    cfgs = [PipelineConfig.preset(preset, method=method, imbalance=float(imb), seed=seed, **overrides)
+            for imb, seed, method in itertools.product(imbalances, seeds, methods)]
     root = Path(root); root.mkdir(parents=True, exist_ok=True)
-    for imb, seed, method in itertools.product(imbalances, seeds, methods):
-        cfg = PipelineConfig.preset(preset, method=method, imbalance=float(imb), seed=seed, **overrides)
+    for cfg in cfgs:
+        method, imb, seed = cfg.method, cfg.imbalance, cfg.seed
         lt = get_cifar_lt(cfg.dataset, cfg.imbalance, cfg.profile, cfg.source)
         out = root/run_name(method, imb, seed)
         t0 = time.time()

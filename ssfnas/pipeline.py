@@ -98,6 +98,7 @@ class PipelineConfig(Config):
         if self.loss not in LOSSES: raise ValueError(f"unknown loss {self.loss!r}: choose one of {list(LOSSES)}")
         if self.source not in ('full', 'sample'): raise ValueError(f"unknown source {self.source!r}: choose 'full' or 'sample'")
         _check_imbalance(self.imbalance)
+        if not 0 <= self.seed < 2**32: raise ValueError(f"seed must be in 0 .. 2**32 - 1 (numpy's range), got {self.seed}")
         if self.ssl_init not in SSL_INITS: raise ValueError(f"unknown ssl_init {self.ssl_init!r}: choose one of {list(SSL_INITS)}")
         if self.ssl_init == 'supernet' and self.method == 'ssfnas':  # the other methods have no pre-training: ignored
             if self.C != self.search_C:

@@ -38,8 +38,10 @@ def test_run_skip_and_refusals(tmp_path):
     assert summary(out)['result'] == s['result']
 
 
-@pytest.mark.parametrize('args,msg', [(['--preset', 'huge'], "unknown preset 'huge'"),
-                                      (['--method', 'enas'], "unknown method 'enas'"),
+@pytest.mark.parametrize('args,msg', [(['--preset', 'huge'], "argument --preset: invalid choice: 'huge'"),
+                                      (['--method', 'enas'], "argument --method: invalid choice: 'enas'"),
+                                      (['--set', 'epochs=ten'], "PipelineConfig.epochs must be int, got 'ten'"),
+                                      (['--device', 'tpu'], "unknown device 'tpu'"),
                                       (['--imbalance', '0.5'], 'must be >= 1'),
                                       (['--set', 'epochz=3'], "has no field(s) ['epochz']")])
 def test_bad_input(tmp_path, args, msg):

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, as `make test` runs it: every notebook under nbdev_test (tests/test_notebooks.py),
-# pytest's own tests, the export check and the docs build. Ends with the line `N passed, N failed`.
+# pytest's own tests, the export check and the docs build. Ends with the line `N passed, N failed, N skipped`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONHASHSEED=0
