@@ -16,8 +16,8 @@ from .learner import sgd
 from .darts import first_order_grad, second_order_grad, supervised_loss, frozen
 
 # %% auto #0
-__all__ = ['STAGES', 'bench_search_step', 'reference_search_step', 'bench_stage', 'run_isolated', 'format_table', 'ratios',
-           'main']
+__all__ = ['STAGES', 'bench_search_step', 'check_reference', 'reference_search_step', 'bench_stage', 'run_isolated',
+           'format_table', 'ratios', 'main']
 
 # %% ../nbs/16_bench.ipynb #dd9bef04
 def _rss() -> int:
@@ -80,14 +80,19 @@ def bench_search_step(second_order:bool=False, # unrolled (second-order) archite
                 _timed(step, steps, warmup, dev))
 
 # %% ../nbs/16_bench.ipynb #d1304a14
-def reference_search_step(darts_dir:str, # the original's `cnn` folder (with model_search.py and architect.py)
-                          second_order:bool=False, C:int=16, layers:int=8, bs:int=64, size:int=32, n_classes:int=10,
-                          steps:int=3, warmup:int=1, device:str|None=None, threads:int|None=None) -> dict:
-    "Time the original DARTS search step (run it in a fresh process: it patches `.cuda()`)."
+def check_reference(darts_dir:str) -> Path:
+    "The original DARTS code's `cnn` folder, or a `FileNotFoundError` that says where to get it."
     d = Path(darts_dir).expanduser()
     if not ((d/'model_search.py').exists() and (d/'architect.py').exists()):
         raise FileNotFoundError(f"{d} is not the original DARTS code's cnn folder (model_search.py, architect.py): "
                                 "clone https://github.com/quark0/darts and pass its cnn/ folder")
+    return d
+
+def reference_search_step(darts_dir:str, # the original's `cnn` folder (with model_search.py and architect.py)
+                          second_order:bool=False, C:int=16, layers:int=8, bs:int=64, size:int=32, n_classes:int=10,
+                          steps:int=3, warmup:int=1, device:str|None=None, threads:int|None=None) -> dict:
+    "Time the original DARTS search step (run it in a fresh process: it patches `.cuda()`)."
+    d = check_reference(darts_dir)
     if threads: torch.set_num_threads(threads)
     dev = get_device(device)
     torch.Tensor.cuda = lambda self, *a, **k: self.to(dev)   # the original calls .cuda() everywhere
@@ -233,25 +238,39 @@ def _env() -> dict:
 
 def main(argv:list|None=None):
     "Command line: `python -m ssfnas.bench search|stages [options]`."
-    ap = argparse.ArgumentParser(prog='python -m ssfnas.bench', description='Benchmark the search step and the pipeline stages.')
-    sub = ap.add_subparsers(dest='cmd', required=True)
-    s = sub.add_parser('search', help='images/s and peak memory of one search step (architecture + weight step)')
-    s.add_argument('--C', type=int, default=16); s.add_argument('--layers', type=int, default=8)
-    s.add_argument('--bs', type=int, default=64); s.add_argument('--size', type=int, default=32)
+    fmt = dict(formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    ap = argparse.ArgumentParser(prog='python -m ssfnas.bench', description='Benchmark the search step and the pipeline stages.', **fmt)
+    sub = ap.add_subparsers(dest='cmd', required=True, metavar='{search,stages}')
+    s = sub.add_parser('search', help='images/s and peak memory of one search step (architecture + weight step)', **fmt)
+    s.add_argument('--C', type=int, default=16, help='initial channels of the supernet')
+    s.add_argument('--layers', type=int, default=8, help='cells of the supernet')
+    s.add_argument('--bs', type=int, default=64, help='batch size (of each of the two batches of a step)')
+    s.add_argument('--size', type=int, default=32, help='image height and width')
     s.add_argument('--orders', default='1,2', help='comma-separated: 1 first order, 2 second order')
-    s.add_argument('--hvp', default='fd', choices=['fd', 'exact'])
+    s.add_argument('--hvp', default='fd', choices=['fd', 'exact'], help="second order's Hessian-vector product")
     s.add_argument('--no-channels-last', action='store_true', help='keep the default (NCHW) memory layout')
     s.add_argument('--no-tune-allocator', action='store_true', help='leave glibc malloc as it is (see core.tune_cpu_allocator)')
-    s.add_argument('--reference', default=None, help="the original DARTS code's cnn/ folder: time it alternately with ours")
+    s.add_argument('--reference', default=None, help="the cnn/ folder of the original DARTS code (a clone of "
+                   "github.com/quark0/darts): time it alternately with ours")
     s.add_argument('--repeats', type=int, default=1, help='alternating repeats of each setting')
-    t = sub.add_parser('stages', help='images/s and peak memory of one step of each SSF-NAS stage')
-    t.add_argument('--preset', default='paper'); t.add_argument('--bs', type=int, default=None)
-    t.add_argument('--stages', default=','.join(STAGES))
+    t = sub.add_parser('stages', help='images/s and peak memory of one step of each SSF-NAS stage', **fmt)
+    t.add_argument('--preset', default='paper', help='PipelineConfig preset whose network sizes are timed')
+    t.add_argument('--bs', type=int, default=None, help="batch size (default: the preset's)")
+    t.add_argument('--stages', default=','.join(STAGES), help=f'comma-separated, any of {", ".join(STAGES)}')
     for p in (s, t):
-        p.add_argument('--steps', type=int, default=3); p.add_argument('--warmup', type=int, default=1)
-        p.add_argument('--device', default=None); p.add_argument('--threads', type=int, default=None)
+        p.add_argument('--steps', type=int, default=3, help='timed steps')
+        p.add_argument('--warmup', type=int, default=1, help='untimed steps first')
+        p.add_argument('--device', default=None, help='cuda, cuda:1, mps or cpu (default: the best available)')
+        p.add_argument('--threads', type=int, default=None, help="torch CPU threads (default: torch's)")
         p.add_argument('--json', default=None, help='also write the results to this file')
     a = ap.parse_args(argv)
+    try:  # bad input fails here, in one line, before anything is timed
+        get_device(a.device)
+        if a.cmd == 'search' and a.reference: check_reference(a.reference)
+        if a.cmd == 'stages':
+            from ssfnas.pipeline import PipelineConfig
+            PipelineConfig.preset(a.preset)
+    except (ValueError, FileNotFoundError) as e: ap.error(str(e))
     common = dict(steps=a.steps, warmup=a.warmup, device=a.device, threads=a.threads)
     jobs = []
     if a.cmd == 'search':

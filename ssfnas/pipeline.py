@@ -21,7 +21,7 @@ from .learner import (Learner, DeviceCB, MixedPrecisionCB, ChannelsLastCB, LRSch
 from .losses import get_loss, LOSSES
 from .evaluation import Report, plot_per_class, plot_confusion, plot_history
 from .genotypes import Genotype, Edge, GENOTYPE_OPS, draw_genotype, n_skips
-from .networks import SearchNetwork, EvalNetwork, count_params, reduction_layers, search_edges
+from .networks import SearchNetwork, EvalNetwork, count_params, reduction_layers, search_edges, DROP_MODES
 from .darts import DartsCB, derive_genotype, search as darts_search, search_learner, SearchConfig, plot_alpha_heatmaps, plot_alpha_trajectories, plot_skips
 from .fairdarts import zero_one_loss, FairDartsConfig, plot_sigmoid_hist
 from .barlow import BarlowTwinsLoss, ViewsLoss, MultiViewDataset, barlow_views, BarlowConfig, barlow_learner
@@ -85,6 +85,7 @@ class PipelineConfig(Config):
     gamma: float = 2.0
     tau: float = 1.0
     drop_path: float = 0.2
+    drop_path_mode: str = 'edge'    # 'edge' (DARTS: each non-identity edge) or 'node' (FairDARTS: each node's sum)
     aux_weight: float = 0.4         # 0 = no auxiliary head
     cutout: int = 16
     grad_clip: float = 5.0
@@ -95,6 +96,8 @@ class PipelineConfig(Config):
     def __post_init__(self):
         if self.method not in METHODS: raise ValueError(f"unknown method {self.method!r}: choose one of {list(METHODS)}")
         if self.derive not in DERIVATIONS: raise ValueError(f"unknown derivation {self.derive!r}: choose one of {list(DERIVATIONS)}")
+        if self.drop_path_mode not in DROP_MODES:
+            raise ValueError(f"unknown drop_path_mode {self.drop_path_mode!r}: choose one of {DROP_MODES}")
         if self.loss not in LOSSES: raise ValueError(f"unknown loss {self.loss!r}: choose one of {list(LOSSES)}")
         if self.source not in ('full', 'sample'): raise ValueError(f"unknown source {self.source!r}: choose 'full' or 'sample'")
         _check_imbalance(self.imbalance)
@@ -217,7 +220,7 @@ def eval_network(cfg:PipelineConfig, genotype:Genotype|None, n_classes:int|None)
         if n_classes is None: raise ValueError("ResNet-32 is trained supervised only (no pre-training stage)")
         return resnet32(n_classes)
     return EvalNetwork(genotype, cfg.C, n_classes, cfg.layers, auxiliary=bool(n_classes) and cfg.aux_weight > 0,
-                       drop_path_prob=0.)
+                       drop_path_prob=0., drop_path_mode=cfg.drop_path_mode)
 
 def pretrain(cfg:PipelineConfig, genotype:Genotype, lt:LTData, run:RunDir|None=None, device=None,
              quiet:bool=False,
