@@ -89,6 +89,11 @@ def parse_overrides(items:list # 'field=value' strings; values are JSON (numbers
         out[k.strip()] = tuple(v) if isinstance(v, list) else v
     return out
 
+def _warn_paper_on_cpu(preset, dev):
+    if preset == 'paper' and dev.type == 'cpu':
+        print("ssfnas: warning: the 'paper' preset on a CPU takes weeks per run (it is a GPU job); "
+              "--preset cpu is the CPU-sized one", file=sys.stderr)
+
 def main(argv:list|None=None # arguments (default: sys.argv[1:])
         ) -> int:
     "Entry point of the `ssfnas` command."
@@ -104,7 +109,7 @@ def main(argv:list|None=None # arguments (default: sys.argv[1:])
             print(lt)
             for c, n, g in zip(lt.classes, lt.counts, lt.groups): print(f"  {c:>12} {n:6d}  {g}")
         elif args.cmd == 'run':
-            get_device(args.device)  # a device that is not there fails now, not after the run folder is written
+            _warn_paper_on_cpu(args.preset, get_device(args.device))  # an absent device fails now, before the run folder
             cfg = PipelineConfig.preset(args.preset, method=args.method, imbalance=args.imbalance, seed=args.seed,
                                         **parse_overrides(args.set))
             t = time.time(); s = run_pipeline(cfg, args.out, resume=args.resume, device=args.device)
@@ -113,9 +118,9 @@ def main(argv:list|None=None # arguments (default: sys.argv[1:])
             print(f"{cfg.method} (preset {args.preset}, rho {cfg.imbalance:g}, seed {cfg.seed}): top-1 micro {r['top1_micro']:.4f}, "
                   f"balanced {r['top1_balanced']:.4f}; {time.time()-t:.0f} s; results in {Path(args.out).resolve()}/")
         elif args.cmd == 'grid':
-            get_device(args.device)
+            _warn_paper_on_cpu(args.preset, get_device(args.device))
             df = run_grid(args.root, args.preset, tuple(args.methods), tuple(args.imbalances), tuple(args.seeds),
-                          device=args.device, quiet=False, **parse_overrides(args.set))
+                          device=args.device, quiet=False, progress=True, **parse_overrides(args.set))
             print(results_table(df).to_string())
         elif args.cmd == 'demo':
             t = time.time(); out = Path(args.out)

@@ -22,7 +22,8 @@ def run_name(method:str, imbalance:float, seed:int) -> str: return f"{method}_rh
 def run_grid(root:str|Path, # folder of the grid's run folders
              preset:str='tiny', # PipelineConfig preset
              methods=METHODS, imbalances=(10, 50, 100), seeds=(0,),
-             device=None, quiet:bool=True,
+             device=None, quiet:bool=True, # False: a line per finished run
+             progress:bool=False, # each run's own progress (epochs, bars) as it trains
              **overrides, # more PipelineConfig fields for every run
             ) -> pd.DataFrame:
     "Run (or continue) every (method, imbalance, seed) of the grid; returns `collect(root)`."
@@ -36,7 +37,7 @@ def run_grid(root:str|Path, # folder of the grid's run folders
         lt = get_cifar_lt(cfg.dataset, cfg.imbalance, cfg.profile, cfg.source)
         out = root/run_name(method, imb, seed)
         t0 = time.time()
-        s = run_pipeline(cfg, out, resume=True, device=device, quiet=True, lt=lt)
+        s = run_pipeline(cfg, out, resume=True, device=device, quiet=not progress, lt=lt)
         if not quiet:
             r = s['result']; print(f"{out.name:>24}: micro {r['top1_micro']:.3f} balanced {r['top1_balanced']:.3f} ({time.time()-t0:.0f} s)")
     return collect(root)
