@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 import torch.nn.functional as F
-from .core import get_device, tune_cpu_allocator
+from .core import get_device, tune_cpu_allocator, HelpFormatter
 from .networks import SearchNetwork
 from .learner import sgd
 from .darts import first_order_grad, second_order_grad, supervised_loss, frozen
@@ -238,7 +238,7 @@ def _env() -> dict:
 
 def main(argv:list|None=None):
     "Command line: `python -m ssfnas.bench search|stages [options]`."
-    fmt = dict(formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    fmt = dict(formatter_class=HelpFormatter)  # every --help shows the defaults
     ap = argparse.ArgumentParser(prog='python -m ssfnas.bench', description='Benchmark the search step and the pipeline stages.', **fmt)
     sub = ap.add_subparsers(dest='cmd', required=True, metavar='{search,stages}')
     s = sub.add_parser('search', help='images/s and peak memory of one search step (architecture + weight step)', **fmt)

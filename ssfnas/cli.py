@@ -8,7 +8,7 @@ import argparse, json, shutil, sys, time
 from pathlib import Path
 import numpy as np
 import matplotlib
-from .core import RunDir, get_device
+from .core import RunDir, get_device, HelpFormatter
 from . import data as D
 from .pipeline import PipelineConfig, run_pipeline, METHODS
 from .experiments import run_grid, results_table
@@ -37,7 +37,7 @@ def data_stage(out:str|Path, # run folder
 
 # %% ../nbs/15_cli.ipynb #76f6108a
 def _parser() -> argparse.ArgumentParser:
-    fmt = dict(formatter_class=argparse.ArgumentDefaultsHelpFormatter)  # every --help shows the defaults
+    fmt = dict(formatter_class=HelpFormatter)  # every --help shows the defaults
     p = argparse.ArgumentParser(prog='ssfnas', description='Self-supervised NAS on long-tailed CIFAR.', **fmt)
     sub = p.add_subparsers(dest='cmd', required=True, metavar='{data,run,grid,demo}')
     d = sub.add_parser('data', help='data sets', **fmt).add_subparsers(dest='data_cmd', required=True,
@@ -49,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     info.add_argument('--imbalance', type=float, default=100, help='imbalance factor rho = n_max / n_min (>= 1)')
     info.add_argument('--profile', default='exp', choices=D.PROFILES,
                       help="class counts: 'exp' (n_max * rho^(-i/(K-1))), 'step' (half the classes at n_max, half at "
-                           "n_max / rho) or 'ssfnas' (the SSF-NAS paper's fixed counts, 300 down to 40: ignores --imbalance)")
+                           "n_max / rho) or 'ssfnas' (n_max * 0.8^i, the SSF-NAS paper's fixed ratio: ignores --imbalance)")
     info.add_argument('--source', default='sample', choices=('sample', 'full'),
                       help="'sample': the embedded 1,335-image sample; 'full': CIFAR-10 on disk (see import-tfjs)")
     info.add_argument('--root', default=None, help='data folder for --source full (default $SSFNAS_DATA or ~/.ssfnas/data)')

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #526439d8
 from __future__ import annotations
-import ctypes, dataclasses, json, numbers, os, random, sys, tempfile, io, csv, time
+import argparse, ctypes, dataclasses, json, numbers, os, random, sys, tempfile, io, csv, time
 from dataclasses import dataclass, fields, asdict
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,7 @@ import torch
 
 # %% auto #0
 __all__ = ['set_seed', 'rng_state', 'set_rng_state', 'get_device', 'tune_cpu_allocator', 'atomic_write', 'atomic_torch_save',
-           'save_json', 'load_json', 'Config', 'RunDir', 'data_dir', 'has_gpu']
+           'save_json', 'load_json', 'Config', 'RunDir', 'data_dir', 'HelpFormatter', 'has_gpu']
 
 # %% ../nbs/00_core.ipynb #7fed598b
 def set_seed(seed:int=0, # the seed for python, numpy and torch (CPU and all CUDA devices)
@@ -258,6 +258,14 @@ def data_dir(path:str|Path|None=None # overrides `$SSFNAS_DATA`
             ) -> Path:
     "The folder where data sets are stored: `path`, else `$SSFNAS_DATA`, else `~/.ssfnas/data`."
     return Path(path or os.environ.get('SSFNAS_DATA') or Path.home()/'.ssfnas'/'data').expanduser()
+
+# %% ../nbs/00_core.ipynb #6ff929e6
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    "argparse help with `(default: ...)` after each option, leaving out the defaults `None`, `False` and `[]`."
+    def _get_help_string(self, action):
+        d = action.default  # by identity and type: 0 == False, and a default 0 is worth showing
+        nothing = d is None or d is False or (isinstance(d, list) and not d)
+        return action.help if nothing else super()._get_help_string(action)
 
 # %% ../nbs/00_core.ipynb #cc0a3577
 def has_gpu(what:str='this cell' # what would have run, for the message
