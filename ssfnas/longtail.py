@@ -14,7 +14,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 import matplotlib.pyplot as plt
 from .core import Config, RunDir, set_seed, get_device, has_gpu, atomic_torch_save
-from .data import (get_cifar_lt, LTData, ImageDataset, DataLoaders, train_tfms, test_tfms, class_groups)
+from .data import (get_cifar_lt, LTData, ImageDataset, DataLoaders, train_tfms, test_tfms, class_groups, _check_source)
 from .learner import (Learner, sgd, LRSchedCB, multistep_lr, MetricsCB, accuracy, balanced_accuracy, DeviceCB,
                             MixedPrecisionCB, ChannelsLastCB, ProgressCB, CheckpointCB)
 from .losses import get_loss, LOSSES
@@ -108,7 +108,7 @@ class LTTrainConfig(Config):
     valid_per_class: int = 0    # test images per class for the per-epoch curves (0 = all); the final evaluation uses all
 
     def __post_init__(self):
-        if self.source not in ('full', 'sample'): raise ValueError(f"source must be 'full' or 'sample', not {self.source!r}")
+        _check_source(self.source)
         if self.epochs < 1 or self.bs < 1: raise ValueError(f"epochs and bs must be >= 1; got {self.epochs}, {self.bs}")
         if list(self.milestones) != sorted(self.milestones): raise ValueError(f"milestones must be increasing: {self.milestones}")
 

@@ -353,6 +353,7 @@ _threads = (0, None, None)  # (workers, pool, process id: a forked child starts 
 def _thread_pool(n:int) -> ThreadPoolExecutor:
     global _threads
     if _threads[0] < n or _threads[2] != os.getpid():
+        if _threads[1] is not None and _threads[2] == os.getpid(): _threads[1].shutdown(wait=False)  # a smaller one of ours
         _threads = (n, ThreadPoolExecutor(n, thread_name_prefix='ssfnas-native'), os.getpid())
     return _threads[1]
 

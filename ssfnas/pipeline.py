@@ -14,7 +14,7 @@ from torch import nn
 import matplotlib
 import matplotlib.pyplot as plt
 from .core import Config, RunDir, set_seed, get_device, save_json, load_json, atomic_torch_save, atomic_write
-from .data import get_cifar_lt, ImageDataset, train_tfms, test_tfms, DataLoaders, LTData, class_groups, _check_imbalance
+from .data import get_cifar_lt, ImageDataset, train_tfms, test_tfms, DataLoaders, LTData, class_groups, _check_imbalance, _check_source
 from .learner import (Learner, DeviceCB, MixedPrecisionCB, ChannelsLastCB, LRSchedCB, cosine_lr, GradClipCB,
                             MetricsCB, accuracy, balanced_accuracy, ProgressCB, LimitBatchesCB, CheckpointCB,
                             AuxLossCB, DropPathCB, sgd)
@@ -99,7 +99,7 @@ class PipelineConfig(Config):
         if self.drop_path_mode not in DROP_MODES:
             raise ValueError(f"unknown drop_path_mode {self.drop_path_mode!r}: choose one of {DROP_MODES}")
         if self.loss not in LOSSES: raise ValueError(f"unknown loss {self.loss!r}: choose one of {list(LOSSES)}")
-        if self.source not in ('full', 'sample'): raise ValueError(f"unknown source {self.source!r}: choose 'full' or 'sample'")
+        _check_source(self.source)
         _check_imbalance(self.imbalance)
         if not 0 <= self.seed < 2**32: raise ValueError(f"seed must be in 0 .. 2**32 - 1 (numpy's range), got {self.seed}")
         if self.ssl_init not in SSL_INITS: raise ValueError(f"unknown ssl_init {self.ssl_init!r}: choose one of {list(SSL_INITS)}")
