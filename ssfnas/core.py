@@ -4,7 +4,8 @@
 
 # %% ../nbs/00_core.ipynb #526439d8
 from __future__ import annotations
-import argparse, ctypes, dataclasses, json, numbers, os, random, sys, tempfile, io, csv, time
+import argparse, ctypes, dataclasses, json, math, numbers, os, random, sys, tempfile, io, csv, time
+from contextlib import contextmanager
 from dataclasses import dataclass, fields, asdict
 from pathlib import Path
 from typing import Any
@@ -136,9 +137,36 @@ def _check_types(cls, kw:dict):
         if f.name in kw and _fits(kw[f.name], f.type) is False:
             raise TypeError(f"{cls.__name__}.{f.name} must be {f.type}, got {kw[f.name]!r}")
 
+_RULES = {'>0': (lambda v: v > 0, 'must be > 0'), '>=0': (lambda v: v >= 0, 'must be >= 0'),
+          '[0,1]': (lambda v: 0 <= v <= 1, 'must lie in [0, 1]'), '[0,1)': (lambda v: 0 <= v < 1, 'must lie in [0, 1)')}
+
+def _check_value(cls_name:str, name:str, v, rule):
+    "A `ValueError` naming the field when `v` is not finite or breaks `rule` ('>0', '>=0', '[0,1]', '[0,1)', or (rule, n) for n-tuples)."
+    vs = v if isinstance(v, (tuple, list)) else (v,)
+    for x in vs:
+        if isinstance(x, float) and not math.isfinite(x):
+            raise ValueError(f"{cls_name}.{name} must be a finite number, got {v!r}")
+    if rule is None or v is None: return
+    if isinstance(rule, tuple):
+        rule, n = rule
+        if len(vs) != n: raise ValueError(f"{cls_name}.{name} must hold {n} values, got {v!r}")
+    ok, what = _RULES[rule]
+    for x in vs:
+        if isinstance(x, numbers.Real) and not ok(x): raise ValueError(f"{cls_name}.{name} {what}, got {v!r}")
+
 class Config:
-    "Mixin for frozen dataclass configs: named presets, dict/JSON round-trip, `replace` and `diff`."
+    "Mixin for frozen dataclass configs: named presets, dict/JSON round-trip, `replace`, `diff` and range checks."
     _presets: dict = {}
+    _ranges = {}  # {field: rule} checked when a config is made; subclasses add theirs (see `_check_value` for the rules)
+
+    def __post_init__(self): self.check()
+
+    def check(self):
+        "Refuse values of the wrong type, non-finite numbers and values outside the ranges declared in `_ranges` (merged along the class hierarchy)."
+        _check_types(type(self), {f.name: getattr(self, f.name) for f in fields(self)})
+        rules = {}
+        for k in reversed(type(self).__mro__): rules.update(k.__dict__.get('_ranges', {}))
+        for f in fields(self): _check_value(type(self).__name__, f.name, getattr(self, f.name), rules.get(f.name))
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
@@ -199,6 +227,24 @@ class RunDir:
         if config is not None: self.check_config(config)
 
     def __repr__(self): return f"RunDir({str(self.path)!r})"
+
+    @contextmanager
+    def lock(self):
+        "Hold an exclusive OS lock on the folder while a run writes to it; refuse, naming the holder's process id, if another has it."
+        try: import fcntl
+        except ImportError: yield self; return  # no flock on this OS: unlocked
+        f = open(self.path/'.lock', 'a+')
+        try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released by the OS when the process dies
+        except BlockingIOError:
+            f.seek(0); pid = f.read().strip() or 'unknown'; f.close()
+            raise ValueError(f"{self.path} is in use by another run (process {pid}): wait for it to end or stop it; "
+                             "two runs must not write one folder") from None
+        try:
+            f.seek(0); f.truncate(); f.write(f"{os.getpid()}\n"); f.flush()
+            for t in self.path.rglob('.*.tmp'): t.unlink(missing_ok=True)  # left by a write that was killed
+            yield self
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN); f.close()
     def __truediv__(self, name): return self.path/name
 
     @property

@@ -347,12 +347,20 @@ class SearchConfig(Config):
     seed: int = 0                   # model init and data order
     num_workers: int = 0
 
+    _ranges = {'train_portion': '[0,1]', 'split_seed': '>=0', 'C': '>0', 'layers': '>0', 'n_nodes': '>0', 'epochs': '>0',
+               'batch_size': '>0', 'lr': '>=0', 'lr_min': '>=0', 'momentum': '[0,1]', 'weight_decay': '>=0', 'grad_clip': '>0',
+               'arch_lr': '>=0', 'arch_betas': ('[0,1)', 2), 'arch_weight_decay': '>=0', 'max_batches': '>0',
+               'max_valid_batches': '>0', 'cutout': '>=0', 'seed': '>=0', 'num_workers': '>=0'}
+
     def __post_init__(self):  # bad settings fail here, before any data is loaded
+        super().__post_init__()
+        if not 0 < self.train_portion < 1:
+            raise ValueError(f"SearchConfig.train_portion must lie strictly between 0 and 1 (both halves need images), got {self.train_portion}")
         if self.relaxation not in RELAXATIONS:
             raise ValueError(f"unknown relaxation {self.relaxation!r}: choose one of {list(RELAXATIONS)}")
         if self.hvp not in ('fd', 'exact'): raise ValueError(f"hvp must be 'fd' or 'exact', got {self.hvp!r}")
-        from ssfnas.data import _check_name, _check_source  # (the data module is imported when a search runs)
-        _check_name(self.dataset); _check_source(self.source)
+        from ssfnas.data import check_lt_settings  # (the data module is imported when a search runs)
+        check_lt_settings(self.dataset, self.source, self.imbalance, self.profile)
 
     def extra_loss(self) -> Callable|None:
         "Extra architecture loss `extra(model)` (none for DARTS)."

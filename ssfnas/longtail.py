@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_longtail.ipynb #7a22c24d
 from __future__ import annotations
-import time
+import contextlib, time
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -13,16 +13,17 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import matplotlib.pyplot as plt
-from .core import Config, RunDir, set_seed, get_device, has_gpu, atomic_torch_save
-from .data import (get_cifar_lt, LTData, ImageDataset, DataLoaders, train_tfms, test_tfms, class_groups, _check_source)
+from .core import Config, RunDir, set_seed, get_device, has_gpu, atomic_torch_save, save_json, load_json
+from .data import (get_cifar_lt, LTData, ImageDataset, DataLoaders, train_tfms, test_tfms, class_groups, check_lt_settings,
+                         BatchLoader)
 from .learner import (Learner, sgd, LRSchedCB, multistep_lr, MetricsCB, accuracy, balanced_accuracy, DeviceCB,
-                            MixedPrecisionCB, ChannelsLastCB, ProgressCB, CheckpointCB)
+                            ProgressCB, CheckpointCB, StepSettings, step_cbs, pick_step_settings)
 from .losses import get_loss, LOSSES
 from .evaluation import Report, compare, plot_per_class, plot_confusion, plot_history
 
 # %% auto #0
 __all__ = ['NormedLinear', 'ShortcutA', 'CifarBasicBlock', 'ResNetCifar', 'resnet32', 'n_params', 'LTTrainConfig', 'lr_schedule',
-           'tail_accuracy_metric', 'data_label', 'train_longtail', 'run_title']
+           'step_settings', 'tail_accuracy_metric', 'data_label', 'train_longtail', 'run_title']
 
 # %% ../nbs/05_longtail.ipynb #fe837991
 class NormedLinear(nn.Module):
@@ -106,13 +107,25 @@ class LTTrainConfig(Config):
     seed: int = 0               # model init and augmentation
     num_workers: int = 0        # data loader workers
     valid_per_class: int = 0    # test images per class for the per-epoch curves (0 = all); the final evaluation uses all
+    loader: str = 'batch'       # 'batch' (BatchLoader: whole-batch augmentation) or 'torch' (DataLoader, per-image transforms)
+    layout: str = 'auto'        # 'auto' (timed), 'nchw' or 'channels_last'
+    precision: str = 'auto'     # 'auto' (timed where bf16 exists), 'float32' or 'bf16' (autocast)
+    compile: str = 'no'         # 'auto' (timed), 'yes' or 'no': torch.compile the network
+    eval_bs: int = 1000         # batch size of the evaluation passes
+
+    _ranges = {'width': '>0', 'epochs': '>0', 'bs': '>0', 'lr': '>=0', 'momentum': '[0,1]', 'wd': '>=0', 'warmup': '>=0',
+               'milestones': '>0', 'lr_gamma': '>=0', 'drw_epoch': '>=0', 'cb_beta': '[0,1)', 'focal_gamma': '>=0', 'la_tau': '>=0',
+               'seed': '>=0', 'data_seed': '>=0', 'num_workers': '>=0', 'valid_per_class': '>=0', 'eval_bs': '>0'}
 
     def __post_init__(self):
-        _check_source(self.source)
-        if self.epochs < 1 or self.bs < 1: raise ValueError(f"epochs and bs must be >= 1; got {self.epochs}, {self.bs}")
+        super().__post_init__()
+        check_lt_settings(self.dataset, self.source, self.imbalance, self.profile)
         if list(self.milestones) != sorted(self.milestones): raise ValueError(f"milestones must be increasing: {self.milestones}")
+        for n, ok in (('loader', ('batch', 'torch')), ('layout', ('auto', 'nchw', 'channels_last')),
+                      ('precision', ('auto', 'float32', 'bf16')), ('compile', ('auto', 'yes', 'no'))):
+            if getattr(self, n) not in ok: raise ValueError(f"{n} must be one of {ok}, got {getattr(self, n)!r}")
 
-LTTrainConfig.add_preset('paper', preset_name='paper', num_workers=4)
+LTTrainConfig.add_preset('paper', preset_name='paper', compile='auto', valid_per_class=200)
 LTTrainConfig.add_preset('tiny', preset_name='tiny', source='sample', imbalance=10, epochs=4, bs=32, lr=0.02, warmup=0,
                          milestones=(3,), lr_gamma=0.1, drw_epoch=3)
 LTTrainConfig.add_preset('cpu', preset_name='cpu', source='full', imbalance=100, epochs=5, bs=128, lr=0.1, warmup=0,
@@ -131,6 +144,22 @@ def _device_info(dev:torch.device) -> str:
 
 def _first_per_class(y:np.ndarray, k:int) -> np.ndarray:
     return np.concatenate([np.flatnonzero(y == c)[:k] for c in np.unique(y)])
+
+def step_settings(c:LTTrainConfig, model_fn, dev:torch.device, run:RunDir|None=None) -> StepSettings:
+    "The run's `StepSettings`: timed by `pick_step_settings` where `c` says 'auto', kept in the run folder for a resume."
+    f = run/'step.json' if run is not None else None
+    if f is not None and f.exists(): return StepSettings(**load_json(f)['settings'])
+    s, times = pick_step_settings(model_fn, dev, c.bs, c.precision, c.compile, c.layout)
+    if f is not None: save_json({'settings': s.to_dict(), 'images_per_s': times, 'device': _device_info(dev)}, f)
+    return s
+
+def _loaders(c:LTTrainConfig, train, valid, s:StepSettings, dev:torch.device) -> DataLoaders:
+    "Training and evaluation loaders: `BatchLoader`s, or DataLoaders over per-image transforms (`loader='torch'`)."
+    if c.loader == 'batch':
+        return DataLoaders(BatchLoader(train, c.bs, seed=c.seed, channels_last=s.channels_last),
+                           BatchLoader(valid, c.eval_bs, shuffle=False, augment=False, drop_last=False, channels_last=s.channels_last))
+    return DataLoaders.from_datasets(ImageDataset(train, train_tfms()), ImageDataset(valid, test_tfms()), bs=c.bs, seed=c.seed,
+                                     num_workers=c.num_workers, valid_bs=c.eval_bs, pin_memory=dev.type == 'cuda')
 
 def tail_accuracy_metric(groups) -> callable:
     "A metric `f(preds, targs)`: mean per-class accuracy over the 'tail' classes of `groups`."
@@ -158,30 +187,33 @@ def train_longtail(config:LTTrainConfig, # the run's settings (e.g. `LTTrainConf
     if loss not in LOSSES: raise ValueError(f"unknown loss {loss!r}: choose one of {list(LOSSES)}")
     c = config
     if data is None: data = get_cifar_lt(c.dataset, c.imbalance, c.profile, c.source, seed=c.data_seed)
-    counts, C = np.asarray(data.counts), len(data.counts)
-    set_seed(c.seed)
-    train_ds = ImageDataset(data.train, train_tfms())
-    test_ds = ImageDataset(data.test, test_tfms())
-    valid_ds = (torch.utils.data.Subset(test_ds, _first_per_class(data.test.y, c.valid_per_class))
-                if c.valid_per_class else test_ds)
     dev = get_device(device)
-    dls = DataLoaders.from_datasets(train_ds, valid_ds, bs=c.bs, seed=c.seed, num_workers=c.num_workers,
-                                    pin_memory=dev.type == 'cuda')
-    model = resnet32(C, normed=loss == 'ldam_drw', width=c.width)
+    run = RunDir(run_dir, {**c.to_dict(), 'loss': loss, 'data': data_label(data)}) if run_dir is not None else None
+    with run.lock() if run is not None else contextlib.nullcontext():
+        return _train_longtail(c, loss, data, run, device, quiet, bars, cbs)
+
+def _train_longtail(c, loss, data, run, device, quiet, bars, cbs) -> Report:
+    counts, C, dev = np.asarray(data.counts), len(data.counts), get_device(device)
+    step = step_settings(c, lambda: resnet32(C, normed=loss == 'ldam_drw', width=c.width), dev, run)
+    set_seed(c.seed)
+    valid = data.test.subset(_first_per_class(data.test.y, c.valid_per_class)) if c.valid_per_class else data.test
+    dls = _loaders(c, data.train, valid, step, dev)
+    model = step.apply(resnet32(C, normed=loss == 'ldam_drw', width=c.width))
     loss_func, loss_cbs = get_loss(loss, counts, gamma=c.focal_gamma if loss != 'focal_la' else None, tau=c.la_tau,
                                    beta=c.cb_beta, drw_start=c.drw_epoch)
     groups = class_groups(counts)
-    run = RunDir(run_dir, {**c.to_dict(), 'loss': loss, 'data': data_label(data)}) if run_dir is not None else None
     metrics = MetricsCB(accuracy=accuracy, balanced_accuracy=balanced_accuracy, tail_accuracy=tail_accuracy_metric(groups))
-    all_cbs = [DeviceCB(dev), MixedPrecisionCB(), ChannelsLastCB(), lr_schedule(c), metrics, ProgressCB(quiet=quiet, bars=bars),
+    all_cbs = [DeviceCB(dev), *step_cbs(step), lr_schedule(c), metrics, ProgressCB(quiet=quiet, bars=bars),
                *loss_cbs, *(cbs or [])]
     if run is not None: all_cbs.append(CheckpointCB(run, resume=True))
     learn = Learner(model, dls, loss_func, lr=c.lr, opt_func=partial(sgd, momentum=c.momentum, weight_decay=c.wd),
                     cbs=all_cbs, run=run)
-    t0 = time.time(); learn.fit(c.epochs); train_s = time.time() - t0
+    learn.fit(c.epochs)
+    train_s = float(learn.history['time'].sum())  # every epoch's training and validation, across resumes
     info = {'data': data_label(data), 'preset': c.preset_name, 'device': _device_info(dev), 'epochs': c.epochs,
-            'loss': loss, 'train_seconds': round(train_s, 1), 'params': n_params(model)}
-    test_dl = torch.utils.data.DataLoader(test_ds, batch_size=2 * c.bs, num_workers=c.num_workers)
+            'loss': loss, 'train_seconds': round(train_s, 1), 'params': n_params(model), 'step': step.to_dict(),
+            'images_per_s': round(len(dls.train) * c.bs * c.epochs / train_s, 1)}  # training images per second of an epoch
+    test_dl = _loaders(c, data.train, data.test, step, dev).valid
     logits, y = learn.get_preds(test_dl)   # through the learner's callbacks: device, channels-last, autocast
     rep = Report.from_predictions(y, logits.argmax(1), counts, data.classes, groups, name=loss, info=info)
     rep.history = learn.history

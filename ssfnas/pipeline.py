@@ -14,10 +14,10 @@ from torch import nn
 import matplotlib
 import matplotlib.pyplot as plt
 from .core import Config, RunDir, set_seed, get_device, save_json, load_json, atomic_torch_save, atomic_write
-from .data import get_cifar_lt, ImageDataset, train_tfms, test_tfms, DataLoaders, LTData, class_groups, _check_imbalance, _check_source
+from .data import get_cifar_lt, ImageDataset, train_tfms, test_tfms, DataLoaders, LTData, class_groups, check_lt_settings
 from .learner import (Learner, DeviceCB, MixedPrecisionCB, ChannelsLastCB, LRSchedCB, cosine_lr, GradClipCB,
                             MetricsCB, accuracy, balanced_accuracy, ProgressCB, LimitBatchesCB, CheckpointCB,
-                            AuxLossCB, DropPathCB, sgd)
+                            AuxLossCB, DropPathCB, sgd, read_checkpoint, NaNLossError)
 from .losses import get_loss, LOSSES
 from .evaluation import Report, plot_per_class, plot_confusion, plot_history
 from .genotypes import Genotype, Edge, GENOTYPE_OPS, draw_genotype, n_skips
@@ -32,7 +32,8 @@ import torch.distributed as dist
 # %% auto #0
 __all__ = ['METHODS', 'DERIVATIONS', 'SSL_INITS', 'PipelineConfig', 'TwinSearch', 'search_projector', 'random_split', 'derive',
            'ssl_supernet', 'ssl_search', 'supervised_search', 'random_genotype', 'eval_network', 'pretrain',
-           'supernet_cell_map', 'InitReport', 'init_from_supernet', 'load_supernet', 'train_supervised', 'run_pipeline']
+           'supernet_cell_map', 'InitReport', 'init_from_supernet', 'load_supernet', 'train_supervised', 'read_done',
+           'run_pipeline']
 
 # %% ../nbs/13_pipeline.ipynb #f7714548
 METHODS = ('ssfnas', 'fairdarts', 'darts', 'random', 'resnet32')
@@ -93,14 +94,22 @@ class PipelineConfig(Config):
     num_workers: int = 0
     bf16: bool = True               # bf16 autocast on CUDA
 
+    _ranges = {'search_epochs': '>0', 'search_C': '>0', 'search_layers': '>0', 'search_bs': '>0',
+               'search_lr': '>=0', 'search_lr_min': '>=0', 'search_wd': '>=0', 'arch_lr': '>=0', 'arch_betas': ('[0,1)', 2),
+               'arch_wd': '>=0', 'zero_one_weight': '>=0', 'search_proj_dim': '>0', 'search_batches': '>0', 'C': '>0',
+               'layers': '>0', 'pretrain_epochs': '>=0', 'pretrain_bs': '>0', 'pretrain_lr': '>=0', 'pretrain_proj': '>0',
+               'pretrain_batches': '>0', 'lambd': '>=0', 'ssl_scale': '>0', 'epochs': '>0', 'bs': '>0', 'lr': '>=0',
+               'momentum': '[0,1]', 'wd': '>=0', 'gamma': '>=0', 'tau': '>=0', 'drop_path': '[0,1)', 'aux_weight': '>=0',
+               'cutout': '>=0', 'grad_clip': '>0', 'train_batches': '>0', 'num_workers': '>=0'}
+
     def __post_init__(self):
+        super().__post_init__()
         if self.method not in METHODS: raise ValueError(f"unknown method {self.method!r}: choose one of {list(METHODS)}")
         if self.derive not in DERIVATIONS: raise ValueError(f"unknown derivation {self.derive!r}: choose one of {list(DERIVATIONS)}")
         if self.drop_path_mode not in DROP_MODES:
             raise ValueError(f"unknown drop_path_mode {self.drop_path_mode!r}: choose one of {DROP_MODES}")
         if self.loss not in LOSSES: raise ValueError(f"unknown loss {self.loss!r}: choose one of {list(LOSSES)}")
-        _check_source(self.source)
-        _check_imbalance(self.imbalance)
+        check_lt_settings(self.dataset, self.source, self.imbalance, self.profile)
         if not 0 <= self.seed < 2**32: raise ValueError(f"seed must be in 0 .. 2**32 - 1 (numpy's range), got {self.seed}")
         if self.ssl_init not in SSL_INITS: raise ValueError(f"unknown ssl_init {self.ssl_init!r}: choose one of {list(SSL_INITS)}")
         if self.ssl_init == 'supernet' and self.method == 'ssfnas':  # the other methods have no pre-training: ignored
@@ -356,7 +365,7 @@ def load_supernet(cfg:PipelineConfig, path:str|Path # the `search/supernet.pt` o
     if not path.exists():
         raise FileNotFoundError(f"{path} not found: ssl_init='supernet' needs the supernet the search stage saves (run the search first)")
     net = ssl_supernet(cfg)
-    TwinSearch(net).load_state_dict(torch.load(path, map_location='cpu', weights_only=True))
+    TwinSearch(net).load_state_dict(read_checkpoint(path, 'weights file'))
     return net
 
 # %% ../nbs/13_pipeline.ipynb #180a4401
@@ -435,6 +444,16 @@ def _finish_stage(out:Path, stage:str, cfg:PipelineConfig, lt:LTData, dev, learn
     _fig(sd, 'curves', plot_history(rep.history, title=title.format('training curves')))
     return rep.to_dict()
 
+_DONE_KEYS = {'search': ('genotype', 'seconds'), 'pretrain': ('final_loss', 'seconds'), 'train': ('top1_micro', 'top1_balanced', 'seconds')}
+
+def read_done(out:Path, stage:str) -> dict:
+    "A finished stage's done.json, refused with the fix when it lacks what the stage writes."
+    f = Path(out)/stage/'done.json'; d = load_json(f)
+    missing = [k for k in _DONE_KEYS[stage] if not isinstance(d, dict) or k not in d]
+    if missing: raise ValueError(f"{f} is incomplete (no {', '.join(missing)}): delete it to redo the {stage} stage "
+                                 "(its checkpoint makes that quick)")
+    return d
+
 def _genotype_for_training(cfg, out:Path) -> Genotype|None:
     if 'search' in cfg.stages: return Genotype.load(out/'search'/'genotype.json')
     return random_genotype(cfg.seed) if cfg.method == 'random' else None
@@ -452,6 +471,12 @@ def run_pipeline(cfg:PipelineConfig, # the run's settings
     if (out/'config.json').exists() and not resume:
         raise FileExistsError(f"{out} already holds a run: continue it with resume=True (--resume), or choose another folder")
     if lt is None: lt = get_cifar_lt(cfg.dataset, cfg.imbalance, cfg.profile, cfg.source)  # fails before anything is written
+    if main:
+        with RunDir(out).lock(): return _run_stages(cfg, out, info, dev, quiet, lt)
+    return _run_stages(cfg, out, info, dev, quiet, lt)
+
+def _run_stages(cfg:PipelineConfig, out:Path, info, dev, quiet:bool, lt:LTData) -> dict|None:
+    main = info.is_main
     _barrier()
     if main: run = RunDir(out, cfg)
     _barrier()
@@ -460,23 +485,13 @@ def run_pipeline(cfg:PipelineConfig, # the run's settings
     for stage in cfg.stages:
         sd = RunDir(out/stage)
         if (sd/'done.json').exists():
+            read_done(out, stage)  # a damaged one fails here, before anything is written
             if not quiet: print(f"[{stage}] done already: skipped")
             continue
         if not quiet: print(f"[{stage}] running ({cfg.method}, {dev}{f', {info.world_size} processes' if info.distributed and stage != 'search' else ''})")
         t0 = time.time()
-        result = learn = None
-        if stage == 'search':
-            if main:  # single-process by design: the other processes wait
-                result, learn = (ssl_search(cfg, lt, sd, dev, quiet) if cfg.method == 'ssfnas' else
-                                 supervised_search(cfg, sd, dev, quiet))
-        elif stage == 'pretrain':
-            learn = pretrain(cfg, Genotype.load(out/'search'/'genotype.json'), lt, sd, dev, quiet,
-                             supernet=out/'search'/'supernet.pt')
-        else:
-            bb = torch.load(out/'pretrain'/'backbone.pt', weights_only=True) if 'pretrain' in cfg.stages else None
-            g = _genotype_for_training(cfg, out)
-            if g is not None and main: g.save(sd/'genotype.json')
-            result, learn = train_supervised(cfg, g, lt, sd, bb, dev, quiet)
+        try: result, learn = _run_stage(stage, cfg, out, lt, sd, dev, quiet, main)
+        except NaNLossError as e: raise NaNLossError(f"{cfg.method} run in {out}, {stage} stage: {e}") from None
         if main:
             done = _finish_stage(out, stage, cfg, lt, dev, learn, result)
             done['seconds'] = round(time.time() - t0, 1)
@@ -484,10 +499,27 @@ def run_pipeline(cfg:PipelineConfig, # the run's settings
         _barrier()
     return _summarize(cfg, out, str(dev)) if main else None
 
+def _run_stage(stage:str, cfg:PipelineConfig, out:Path, lt:LTData, sd:RunDir, dev, quiet:bool, main:bool):
+    "Train one stage; returns (result, learner)."
+    result = learn = None
+    if stage == 'search':
+        if main:  # single-process by design: the other processes wait
+            result, learn = (ssl_search(cfg, lt, sd, dev, quiet) if cfg.method == 'ssfnas' else
+                             supervised_search(cfg, sd, dev, quiet))
+    elif stage == 'pretrain':
+        learn = pretrain(cfg, Genotype.load(out/'search'/'genotype.json'), lt, sd, dev, quiet,
+                         supernet=out/'search'/'supernet.pt')
+    else:
+        bb = read_checkpoint(out/'pretrain'/'backbone.pt', 'weights file') if 'pretrain' in cfg.stages else None
+        g = _genotype_for_training(cfg, out)
+        if g is not None and main: g.save(sd/'genotype.json')
+        result, learn = train_supervised(cfg, g, lt, sd, bb, dev, quiet)
+    return result, learn
+
 def _summarize(cfg:PipelineConfig, out:Path, dev:str) -> dict:
     "summary.json of the run, and its main figures (genotype graph, per-class accuracy, confusion) in figures/."
     run = RunDir(out)
-    done = {s: load_json(out/s/'done.json') for s in cfg.stages}
+    done = {s: read_done(out, s) for s in cfg.stages}
     g = _genotype_for_training(cfg, out)
     if g is not None:
         atomic_write(run.figures/'genotype.png', draw_genotype(g, f'{cfg.method} genotype').pipe(format='png'))
