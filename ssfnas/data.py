@@ -85,6 +85,8 @@ def read_compact(path:str|Path, name:str='cifar10') -> tuple[Arrays, Arrays]:
     "Read a compact `.npz`, checking that it is whole."
     path = Path(path)
     fix = f"delete {path} and import it again"
+    if path.exists() and not zipfile.is_zipfile(path):  # random bytes, a cut-off archive, an .npy file, ...
+        raise ValueError(f"{path} is truncated or corrupt: not an .npz archive as `save_compact` writes: {fix}")
     try:
         with np.load(path, allow_pickle=False) as f:
             missing = {'x_train', 'y_train', 'x_test', 'y_test', 'classes'} - set(f.files)

@@ -22,6 +22,12 @@ def test_compact_roundtrip_and_corruption(tmp_path):
     np.savez(tmp_path/'m.npz', x_train=tr.x)
     with pytest.raises(ValueError, match=r"lacks the arrays \['classes', 'x_test', 'y_test', 'y_train'\]"):
         D.read_compact(tmp_path/'m.npz', 'other')
+    # random bytes, or a single array saved as .npy under the .npz name: one line naming the file and the fix
+    (tmp_path/'r.npz').write_bytes(np.random.RandomState(0).bytes(4096))
+    np.save(tmp_path/'a.npy', tr.x); (tmp_path/'a.npy').rename(tmp_path/'a.npz')
+    for f in ('r.npz', 'a.npz'):
+        with pytest.raises(ValueError, match=rf"{f} is truncated or corrupt: not an .npz archive .*delete .*{f} and import it again"):
+            D.read_compact(tmp_path/f, 'other')
 
 
 def test_torchvision_format_channel_order(tmp_path):
