@@ -38,6 +38,14 @@ def data_stage(out:str|Path, # run folder
                                     'figures': [f'figures/{n}.png' for n in figs]})
 
 # %% ../nbs/15_cli.ipynb #76f6108a
+def _run_folder_args(p, config:str, example:str):
+    "The options of a command that trains into a run folder: --out, --resume, --device, --set."
+    p.add_argument('--out', required=True, help='run folder')
+    p.add_argument('--resume', action='store_true', help='continue the run in --out (same config only)')
+    p.add_argument('--device', default=None, help='cuda, cuda:1, mps or cpu (default: the best available)')
+    p.add_argument('--set', nargs='*', default=[], metavar='FIELD=VALUE',
+                   help=f'override {config} fields, e.g. --set {example} (values are JSON or text)')
+
 def _parser() -> argparse.ArgumentParser:
     fmt = dict(formatter_class=HelpFormatter)  # every --help shows the defaults
     p = argparse.ArgumentParser(prog='ssfnas', description='Self-supervised NAS on long-tailed CIFAR.', **fmt)
@@ -61,22 +69,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument('--method', default='ssfnas', choices=list(METHODS), help='pipeline or baseline')
     run.add_argument('--imbalance', type=float, default=100., help='imbalance factor rho')
     run.add_argument('--seed', type=int, default=0, help='seed of the data split, initialisation and data order')
-    run.add_argument('--out', required=True, help='run folder')
-    run.add_argument('--resume', action='store_true', help='continue the run in --out (same config only)')
-    run.add_argument('--device', default=None, help='cuda, cuda:1, mps or cpu (default: the best available)')
-    run.add_argument('--set', nargs='*', default=[], metavar='FIELD=VALUE',
-                     help='override PipelineConfig fields, e.g. --set epochs=10 source=full (values are JSON or text)')
+    _run_folder_args(run, 'PipelineConfig', 'epochs=10 source=full')
     lt = sub.add_parser('longtail', help='train ResNet-32 on long-tailed CIFAR with a long-tail loss into a run folder', **fmt)
     lt.add_argument('--preset', default='tiny', choices=LTTrainConfig.presets(),
                     help="'paper': LDAM-DRW's 200-epoch recipe; 'cpu': 5 epochs; 'tiny': the embedded sample")
     lt.add_argument('--loss', default='ce', choices=list(LOSSES), help='the training loss')
     lt.add_argument('--imbalance', type=float, default=None, help="imbalance factor rho (default: the preset's)")
     lt.add_argument('--seed', type=int, default=0, help='seed of the initialisation and the data order')
-    lt.add_argument('--out', required=True, help='run folder')
-    lt.add_argument('--resume', action='store_true', help='continue the run in --out (same config only)')
-    lt.add_argument('--device', default=None, help='cuda, cuda:1, mps or cpu (default: the best available)')
-    lt.add_argument('--set', nargs='*', default=[], metavar='FIELD=VALUE',
-                    help='override LTTrainConfig fields, e.g. --set epochs=30 milestones=[20,25]')
+    _run_folder_args(lt, 'LTTrainConfig', 'epochs=30 milestones=[20,25]')
     grid = sub.add_parser('grid', help='run the experiment grid (methods x imbalances x seeds)', **fmt)
     grid.add_argument('--preset', default='tiny', choices=PipelineConfig.presets(), help='settings preset of every run')
     grid.add_argument('--methods', nargs='*', default=list(METHODS), metavar='METHOD', help=f'any of {list(METHODS)}')
