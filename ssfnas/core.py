@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #526439d8
 from __future__ import annotations
-import argparse, ctypes, dataclasses, json, math, numbers, os, random, sys, tempfile, io, csv, time
+import argparse, ctypes, dataclasses, errno, json, math, numbers, os, random, sys, tempfile, io, csv, time
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, asdict
 from pathlib import Path
@@ -91,8 +91,11 @@ def atomic_write(path:str|Path, # where the file should end up
             f.write(data); f.flush(); os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; give the usual permissions
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         if os.path.exists(tmp): os.unlink(tmp)
+        if isinstance(e, OSError) and e.errno == errno.ENOSPC:  # one line naming the file, not a bare [Errno 28]
+            raise OSError(f"no space left on the device to write {path}: free some disk space, then run again "
+                          "(with --resume, a run continues from its last finished epoch)") from None
         raise
     return path
 
