@@ -395,20 +395,18 @@ def pick_step_settings(model_fn:Callable, # () -> a fresh network (e.g. `lambda:
         precs = ['float32']
     cls = {'auto': [False, True], 'nchw': [False], 'channels_last': [True]}[layout]
     comps = {'auto': [False, True], 'yes': [True], 'no': [False]}[compile]
-    times = {}
-    for c in comps:
-        for cl in cls:
-            for p in precs:
-                s = StepSettings(cl, p, c)
-                try: times[s] = time_step(model_fn, s, dev, bs, **kw)
-                except Exception as e:
-                    if not c: raise
-                    warnings.warn(f"torch.compile failed ({type(e).__name__}: {(str(e).splitlines() or [''])[0][:200]}): the eager model instead")
-                    comps = [False]; break
-                if not quiet: print(f"{s}: {times[s]:.0f} images/s")
-            else: continue
-            break
-    if not times: times = {s: time_step(model_fn, s, dev, bs, **kw) for s in (StepSettings(cl, p) for cl in cls for p in precs)}
+    times, compile_failed = {}, False
+    for s in [StepSettings(cl, p, c) for c in comps for cl in cls for p in precs]:
+        if s.compile and compile_failed: continue
+        try: times[s] = time_step(model_fn, s, dev, bs, **kw)
+        except Exception as e:
+            if not s.compile: raise
+            compile_failed = True
+            warnings.warn(f"torch.compile failed ({type(e).__name__}: {(str(e).splitlines() or [''])[0][:200]}): the eager model instead")
+            continue
+        if not quiet: print(f"{s}: {times[s]:.0f} images/s")
+    if not times:  # compile='yes' failed: the eager candidates
+        times = {s: time_step(model_fn, s, dev, bs, **kw) for s in (StepSettings(cl, p) for cl in cls for p in precs)}
     best = max(times, key=times.get)
     return best, {f"{'channels_last' if s.channels_last else 'nchw'}/{s.precision}{'/compiled' if s.compile else ''}": round(v, 1)
                   for s, v in times.items()}
