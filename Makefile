@@ -15,19 +15,28 @@ help:
 $(STAMP): pyproject.toml
 	@bash tools/install_apt.sh dot graphviz
 	@bash tools/install_apt.sh c++ g++
+	@bash tools/install_apt.sh chromium chromium
+	@bash tools/install_apt.sh chromedriver chromium-driver
 	@test -x $(PY) || bash tools/check_disk.sh 8
 	@test -x $(PY) || python3 -m venv .venv
 	$(PY) -m pip install -q --upgrade pip >/dev/null
 	$(PY) -m pip install -q -e ".[dev]"
 	@touch $(STAMP)
 
+# MathJax and lunr for the docs, from npm once (pinned in tools/build_docs.py); `make docs` then needs no network
+NPM_DIR := .venv/share/ssfnas-npm
+$(NPM_DIR)/.fetched: tools/build_docs.py tools/fetch_npm.sh | $(STAMP)
+	@bash tools/install_apt.sh npm npm
+	bash tools/fetch_npm.sh $(NPM_DIR) $$($(PY) tools/build_docs.py --npm-specs)
+	@touch $@
+
 demo: $(STAMP)
 	.venv/bin/ssfnas demo --out runs/demo
 
-test: $(STAMP)
+test: $(STAMP) $(NPM_DIR)/.fetched
 	bash tools/run_tests.sh
 
-docs: $(STAMP)
+docs: $(STAMP) $(NPM_DIR)/.fetched
 	$(PY) tools/build_docs.py --out docs
 
 lab: $(STAMP)
