@@ -143,7 +143,7 @@ class Learner:
         if config is None and run is not None: config = getattr(run, 'config', None)
         self.model, self.dls, self.loss_func, self.lr, self.opt_func = model, dls, loss_func, lr, opt_func
         self.n_inp, self.params, self.run, self.config = n_inp, params, run, config
-        self.opt, self.resume_from, self.log, self.cbs = None, None, {}, []
+        self.opt, self.resume_from, self.resume_config, self.log, self.cbs = None, None, None, {}, []
         self.epoch, self.n_epochs, self.start_epoch, self.iter, self.n_iter, self.training = 0, 0, 0, 0, 0, False
         cbs = list(cbs or [])
         if default_cbs:
@@ -229,7 +229,7 @@ class Learner:
         if self.do_valid and getattr(self.dls, 'valid', None) is not None: self._run_dl(self.dls.valid, False)
 
     def _do_fit(self):
-        if self.resume_from is not None: self.load_checkpoint(self.resume_from)
+        if self.resume_from is not None: self.load_checkpoint(self.resume_from, self.resume_config)
         for self.epoch in range(self.start_epoch, self.n_epochs):
             self.log = {}
             self._with_events(self._do_epoch, 'epoch', CancelEpochException)
@@ -265,7 +265,7 @@ class Learner:
             if resume is not None: self.resume_from = resume
             self._with_events(self._do_fit, 'fit', CancelFitException)
         finally:
-            self.resume_from = None
+            self.resume_from = self.resume_config = None
             self.callback('cleanup_fit'); self.remove_cbs(cbs)
         return self
 
@@ -761,7 +761,8 @@ class CheckpointCB(Callback):
         if p is None: raise ValueError("CheckpointCB needs a folder: pass CheckpointCB(path) or give the Learner run=RunDir(...)")
         self.file = _ckpt_file(p)
         if self.config is None: self.config = self.learn.config
-        if self.resume and self.learn.resume_from is None and self.file.exists(): self.learn.resume_from = self.file
+        if self.resume and self.learn.resume_from is None and self.file.exists():  # checked against the config it records
+            self.learn.resume_from, self.learn.resume_config = self.file, self.config
     def after_epoch(self):
         e = self.learn.epoch + 1
         if e % self.every == 0 or e == self.learn.n_epochs: self.learn.save_checkpoint(self.file, self.config)
