@@ -4,13 +4,14 @@ SHELL := /bin/bash
 PY    := .venv/bin/python
 STAMP := .venv/.installed
 
-.PHONY: demo test docs lab export clean-runs help
+.PHONY: demo test docs lab export clean-runs help gpu-check
 
 help:
 	@echo "make demo  - run the tiny SSF-NAS job on the embedded CIFAR-10-LT sample (results in runs/demo/)"
 	@echo "make test  - notebooks (nbdev_test), pytest, export check and docs build; ends with 'N passed, N failed, N skipped'"
 	@echo "make docs  - render the notebooks into the site in docs/ (no quarto needed)"
 	@echo "make lab   - start JupyterLab on nbs/"
+	@echo "make gpu-check - on a lent GPU: fused vs plain, every step's speed and memory, a short real run, the paper preset's projected time (runs/gpu_check.json)"
 
 $(STAMP): pyproject.toml
 	@bash tools/install_apt.sh dot graphviz
@@ -38,6 +39,9 @@ test: $(STAMP) $(NPM_DIR)/.fetched
 
 docs: $(STAMP) $(NPM_DIR)/.fetched
 	$(PY) tools/build_docs.py --out docs
+
+gpu-check: $(STAMP)
+	$(PY) -m ssfnas.bench gpu-check --json runs/gpu_check.json
 
 lab: $(STAMP)
 	.venv/bin/jupyter lab nbs

@@ -13,11 +13,12 @@ import torch.nn.functional as F
 from .core import get_device, tune_cpu_allocator, HelpFormatter
 from .networks import SearchNetwork
 from .learner import sgd
-from .darts import first_order_grad, second_order_grad, supervised_loss, frozen
+from .darts import first_order_grad, second_order_grad, supervised_loss, frozen, search_precision
 
 # %% auto #0
-__all__ = ['STAGES', 'TRAIN_MATRIX', 'bench_search_step', 'check_reference', 'reference_search_step', 'bench_stage',
-           'bench_train_epoch', 'run_isolated', 'format_table', 'ratios', 'format_train_table', 'main']
+__all__ = ['STAGES', 'GPU_GOALS', 'TRAIN_MATRIX', 'bench_search_step', 'check_reference', 'reference_search_step', 'bench_stage',
+           'bench_train_epoch', 'fused_vs_plain', 'project_paper', 'gpu_check', 'run_isolated', 'format_table',
+           'ratios', 'format_train_table', 'main']
 
 # %% ../nbs/16_bench.ipynb #dd9bef04
 def _rss() -> int:
@@ -44,6 +45,11 @@ def _row(impl, order, hvp, C, layers, bs, size, dev, steps, timing, **extra) -> 
             'threads': torch.get_num_threads(), 'steps': steps, 's_per_step': dt, 'images_per_s': bs / dt,
             'peak_mem_MiB': peak / 2**20, 'mem_kind': kind, **extra}
 
+def _fuses(dev, precision) -> bool:
+    "Whether a search step on `dev` in `precision` runs the fused blocks of `06_ops`."
+    from ssfnas import ops
+    return ops._fused_enabled and dev.type in ops.FUSED_DEVICES and precision != 'bf16'
+
 def bench_search_step(second_order:bool=False, # unrolled (second-order) architecture step
                       C:int=16, layers:int=8, bs:int=64, size:int=32, n_classes:int=10,
                       steps:int=3, # timed steps
@@ -53,11 +59,14 @@ def bench_search_step(second_order:bool=False, # unrolled (second-order) archite
                       threads:int|None=None, # torch CPU threads (None: leave as is)
                       channels_last:bool=True, # channels-last memory layout (as `search` uses it)
                       tune_allocator:bool=True, # `tune_cpu_allocator()` first (as `search` does on the CPU)
+                      precision:str|None=None, # 'float32' or 'bf16' autocast; default `search_precision(device)`, as `search`
                      ) -> dict:
     "Time `steps` DARTS search steps (architecture + weight step) of a supernet on random data."
     if threads: torch.set_num_threads(threads)
     dev = get_device(device)
     if tune_allocator and dev.type == 'cpu': tune_cpu_allocator()
+    precision = precision or search_precision(dev)
+    amp = lambda: torch.autocast(dev.type, torch.bfloat16, enabled=precision == 'bf16')
     torch.manual_seed(0)
     model = SearchNetwork(C, n_classes, layers).to(dev).train()
     fmt = torch.channels_last if channels_last else torch.contiguous_format
@@ -69,15 +78,18 @@ def bench_search_step(second_order:bool=False, # unrolled (second-order) archite
                   torch.randint(0, n_classes, (bs,), device=dev))
     trn, val = mk(), mk()
     def step():
-        grads, _ = (second_order_grad(model, loss_fn, trn, val, opt, hvp=hvp) if second_order
-                    else first_order_grad(model, loss_fn, val))
+        with amp():
+            grads, _ = (second_order_grad(model, loss_fn, trn, val, opt, hvp=hvp) if second_order
+                        else first_order_grad(model, loss_fn, val))
         for a, g in zip(model.alphas(), grads): a.grad = g
         aopt.step(); aopt.zero_grad(set_to_none=True)
         with frozen(model.alphas()):  # as DartsCB: the weight step computes no α gradients
-            opt.zero_grad(); F.cross_entropy(model(trn[0]), trn[1]).backward()
+            opt.zero_grad()
+            with amp(): loss = F.cross_entropy(model(trn[0]), trn[1])
+            loss.backward()
         torch.nn.utils.clip_grad_norm_(model.weights(), 5.); opt.step()
     return _row('ssfnas', 2 if second_order else 1, hvp if second_order else None, C, layers, bs, size, dev, steps,
-                _timed(step, steps, warmup, dev))
+                _timed(step, steps, warmup, dev), precision=precision, fused=_fuses(dev, precision))
 
 # %% ../nbs/16_bench.ipynb #d1304a14
 def check_reference(darts_dir:str) -> Path:
@@ -124,7 +136,7 @@ def bench_stage(stage:str, # one of STAGES
                 genotype=None, # network trained by pretrain/train (default DARTS_V2)
                 steps:int=3, warmup:int=1, device:str|None=None, threads:int|None=None,
                 channels_last:bool=True, # channels-last memory layout
-                bf16:bool|None=None, # bf16 autocast (default: on CUDA)
+                bf16:bool|None=None, # bf16 autocast (default: as the pipeline: `search_precision` for the search, on CUDA for the others)
                ) -> dict:
     "Images per second and peak memory of one training step of an SSF-NAS stage, on random inputs."
     from ssfnas.pipeline import PipelineConfig, ssl_supernet, TwinSearch, eval_network
@@ -137,7 +149,7 @@ def bench_stage(stage:str, # one of STAGES
     if threads: torch.set_num_threads(threads)
     cfg, dev = PipelineConfig.preset(preset), get_device(device)
     if dev.type == 'cpu': tune_cpu_allocator()
-    bf16 = dev.type == 'cuda' if bf16 is None else bf16
+    if bf16 is None: bf16 = search_precision(dev) == 'bf16' if stage == 'search' else (dev.type == 'cuda' and cfg.bf16)
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     torch.manual_seed(0)
     genotype = genotype or DARTS_V2
@@ -189,7 +201,8 @@ def bench_stage(stage:str, # one of STAGES
             loss.backward(); torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip); opt.step()
         C, layers = cfg.C, cfg.layers
     return _row(f'stage:{stage}', 1, None, C, layers, bs, 32, dev, steps, _timed(step, steps, warmup, dev),
-                preset=preset, bf16=bf16)
+                preset=preset, bf16=bf16, precision='bf16' if bf16 else 'float32',
+                fused=stage == 'search' and _fuses(dev, 'bf16' if bf16 else 'float32'))
 
 # %% ../nbs/16_bench.ipynb #08fec45a
 def bench_train_epoch(net:str='resnet32', # 'resnet32' (05_longtail) or 'cpu' (the `cpu` pipeline preset's network)
@@ -230,6 +243,111 @@ def bench_train_epoch(net:str='resnet32', # 'resnet32' (05_longtail) or 'cpu' (t
     return {'net': net, 'path': path, 'layout': 'channels_last' if channels_last else 'nchw', 'precision': precision,
             'compiled': compile, 'bs': bs, 'batches': n, 'device': str(dev), 'threads': torch.get_num_threads(),
             'seconds': round(dt, 2), 'images_per_s': round(n * bs / dt, 1)}
+
+# %% ../nbs/16_bench.ipynb #aafd33c1
+GPU_GOALS = {'search': 10., 'train': 60.}  # minutes of the paper preset on one H200
+
+def fused_vs_plain(device=None, C:int=16, layers:int=8, bs:int=64, size:int=32, steps:int=3, warmup:int=1,
+                   tol:float=1e-3, # largest relative difference of loss and gradients accepted
+                  ) -> dict:
+    "A supernet's loss and gradients (float32, channels-last) through the fused blocks on the aten path and through the plain modules: largest relative difference and seconds per forward-backward of each."
+    from ssfnas.ops import fused_on, unfused, native_kernels
+    dev = get_device(device)
+    torch.manual_seed(0)
+    net = SearchNetwork(C, 10, layers).to(dev).to(memory_format=torch.channels_last).train()
+    x = torch.randn(bs, 3, size, size, device=dev).contiguous(memory_format=torch.channels_last)
+    y = torch.randint(0, 10, (bs,), device=dev)
+    def run():
+        net.zero_grad(set_to_none=True); loss = F.cross_entropy(net(x), y); loss.backward()
+        return [loss.detach()] + [p.grad.detach().clone() for p in net.parameters() if p.grad is not None]
+    with native_kernels(False), fused_on(dev.type):  # the path CUDA takes: no native CPU kernels
+        fused = run(); t_fused = _timed(run, steps, warmup, dev)[0]
+    with unfused(): plain = run(); t_plain = _timed(run, steps, warmup, dev)[0]
+    rel = max(((a - b).abs().max() / b.abs().max().clamp_min(1e-12)).item() for a, b in zip(fused, plain))
+    return {'device': str(dev), 'C': C, 'layers': layers, 'bs': bs, 'max_rel_diff': rel, 'tol': tol, 'equal': rel <= tol,
+            'fused_s': t_fused, 'plain_s': t_plain, 'fused_faster': t_fused < t_plain}
+
+def project_paper(stage_rows:list, n_train:int) -> dict:
+    "Minutes of the `paper` preset per stage: its steps (epochs × batches of the long-tailed training set) × the measured seconds per step, in the precision the pipeline uses."
+    from ssfnas.pipeline import PipelineConfig
+    c = PipelineConfig.preset('paper')
+    steps = {'search': c.search_epochs * (n_train // 2 // c.search_bs), 'pretrain': c.pretrain_epochs * (n_train // c.pretrain_bs),
+             'train': c.epochs * (n_train // c.bs)}
+    out = {}
+    for st, n in steps.items():
+        r = [r for r in stage_rows if r['impl'] == f'stage:{st}' and r.get('pipeline_precision')]
+        if r: out[st] = {'steps': n, 's_per_step': r[0]['s_per_step'], 'minutes': n * r[0]['s_per_step'] / 60,
+                         'precision': r[0]['precision'], 'goal_minutes': GPU_GOALS.get(st)}
+    return out
+
+def _small_pipeline(dry:bool):
+    "A run of every stage for a few batches: the paper preset on the GPU, the tiny one in the dry run; full data when on disk."
+    from ssfnas.pipeline import PipelineConfig
+    from ssfnas.data import has_cifar
+    full = not dry and has_cifar('cifar10', 'the real-data part of the GPU check')
+    base = PipelineConfig.preset('tiny' if dry else 'paper', source='full' if full else 'sample')
+    return base.replace(search_epochs=1, search_batches=2 if dry else 20, pretrain_epochs=1, pretrain_batches=2 if dry else 20,
+                        epochs=1 if dry else 2, train_batches=2 if dry else 20)
+
+def gpu_check(device:str|None=None, # None: the first CUDA device (refused without one); 'cpu': the dry run at tiny sizes
+              out:str|Path|None=None, # JSON file of everything measured
+              quiet:bool=False) -> dict:
+    "Everything a lent GPU should tell us, in one call: fused vs plain, every step's speed and memory in float32 and bf16, a short real pipeline run, the paper preset's projected time."
+    import tempfile
+    from ssfnas.learner import bf16_available
+    from ssfnas.ops import fused_on, unfused
+    from ssfnas.pipeline import run_pipeline
+    from ssfnas.data import lt_counts
+    if device is None and not torch.cuda.is_available():
+        raise ValueError("needs a CUDA GPU and this machine has none: `--device cpu` runs the same checks at tiny sizes")
+    dev = get_device(device or 'cuda'); dry = dev.type != 'cuda'
+    t0, say = time.time(), (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
+    sz = dict(C=4, layers=5, bs=8, size=16) if dry else dict(C=16, layers=8, bs=64, size=32)
+    st = dict(steps=1, warmup=1) if dry else dict(steps=5, warmup=2)
+    precs = ['float32'] + (['bf16'] if bf16_available(dev) else [])
+    res = {'device': str(dev), 'dry_run': dry, 'env': _env(), 'precisions': precs}
+    res['fused_vs_plain'] = fv = fused_vs_plain(dev, **sz, **st)
+    say(f"fused vs plain (float32, aten path): max relative difference {fv['max_rel_diff']:.1e} (tol {fv['tol']:g}); "
+        f"{fv['fused_s']:.3f} vs {fv['plain_s']:.3f} s per forward-backward")
+    rows = []
+    for order in (1, 2):
+        for prec in precs:
+            for fused in ((True, False) if prec == 'float32' else (False,)):  # autocast turns the fused blocks off
+                with (fused_on(dev.type) if fused else unfused()):
+                    r = bench_search_step(order == 2, **sz, **st, device=str(dev), precision=prec)
+                rows.append({**r, 'fused': fused}); say(_check_line(rows[-1]))
+    pipe_prec = {'search': lambda: search_precision(dev), 'pretrain': lambda: 'bf16' if dev.type == 'cuda' else 'float32'}
+    pipe_prec['train'] = pipe_prec['pretrain']
+    for stage in STAGES:
+        for prec in precs:
+            r = bench_stage(stage, 'tiny' if dry else 'paper', bs=8 if dry else None, **st, device=str(dev), bf16=prec == 'bf16')
+            rows.append({**r, 'pipeline_precision': prec == pipe_prec[stage]()}); say(_check_line(rows[-1]))
+    res['steps'] = rows
+    cfg = _small_pipeline(dry)
+    t1 = time.time()
+    with tempfile.TemporaryDirectory() as d:
+        s = run_pipeline(cfg, Path(d)/'run', device=str(dev), quiet=True)
+    res['pipeline'] = {'preset': 'tiny' if dry else 'paper', 'source': cfg.source, 'seconds': round(time.time() - t1, 1),
+                       'result': {k: s['result'][k] for k in ('top1_micro', 'top1_balanced', 'n_test')},
+                       'stage_seconds': s['seconds']}
+    say(f"pipeline ({res['pipeline']['preset']} preset, {cfg.source} data, a few batches per stage): "
+        f"{res['pipeline']['seconds']:.0f} s, stages {s['seconds']}")
+    res['paper_projection'] = proj = project_paper(rows, int(lt_counts(5000, 10, 100).sum()))
+    if dry: say("the dry run's steps are tiny: the projection below exercises the code, it is not the paper preset's time")
+    for k, v in proj.items():
+        say(f"paper preset, {k}: {v['steps']} steps × {v['s_per_step']:.3f} s = {v['minutes']:.1f} min ({v['precision']})"
+            + (f", goal {v['goal_minutes']:g} min" if v['goal_minutes'] else ''))
+    res['seconds'] = round(time.time() - t0, 1)
+    say(f"gpu-check on {dev} ({'dry run, tiny sizes' if dry else 'paper sizes'}): {res['seconds']:.0f} s")
+    if out is not None:
+        from ssfnas.core import save_json
+        save_json(res, out); say(f"written to {out}")
+    return res
+
+def _check_line(r:dict) -> str:
+    what = f"order {r['order']}" if r['impl'] == 'ssfnas' else r['impl']
+    return (f"{what:>15} {r['precision']:>8} {'fused' if r.get('fused') else 'plain':>6}  C={r['C']:<3} cells={r['layers']:<3} "
+            f"bs={r['bs']:<4} {r['s_per_step']:8.3f} s/step {r['images_per_s']:9.1f} img/s {r['peak_mem_MiB']:8.0f} MiB")
 
 # %% ../nbs/16_bench.ipynb #d47e79a5
 def _child(fn, kw, q):
@@ -291,10 +409,10 @@ def _env() -> dict:
             'cuda': torch.cuda.get_device_name(0) if torch.cuda.is_available() else None, 'cpus': os.cpu_count()}
 
 def main(argv:list|None=None):
-    "Command line: `python -m ssfnas.bench search|stages [options]`."
+    "Command line: `python -m ssfnas.bench search|stages|train|gpu-check [options]`."
     fmt = dict(formatter_class=HelpFormatter)  # every --help shows the defaults
     ap = argparse.ArgumentParser(prog='python -m ssfnas.bench', description='Benchmark the search step and the pipeline stages.', **fmt)
-    sub = ap.add_subparsers(dest='cmd', required=True, metavar='{search,stages,train}')
+    sub = ap.add_subparsers(dest='cmd', required=True, metavar='{search,stages,train,gpu-check}')
     s = sub.add_parser('search', help='images/s and peak memory of one search step (architecture + weight step)', **fmt)
     s.add_argument('--C', type=int, default=16, help='initial channels of the supernet')
     s.add_argument('--layers', type=int, default=8, help='cells of the supernet')
@@ -321,7 +439,13 @@ def main(argv:list|None=None):
         p.add_argument('--device', default=None, help='cuda, cuda:1, mps or cpu (default: the best available)')
         p.add_argument('--threads', type=int, default=None, help="torch CPU threads (default: torch's)")
         p.add_argument('--json', default=None, help='also write the results to this file')
+    g = sub.add_parser('gpu-check', help='everything to measure when a GPU is lent, in minutes (see "The GPU check")', **fmt)
+    g.add_argument('--device', default=None, help="default: the first CUDA device (refused without one); 'cpu': the dry run at tiny sizes")
+    g.add_argument('--json', default='gpu_check.json', help='where the results go')
     a = ap.parse_args(argv)
+    if a.cmd == 'gpu-check':
+        try: return gpu_check(a.device, a.json)
+        except ValueError as e: print(f"{ap.prog} gpu-check: {e}", file=sys.stderr); raise SystemExit(2)
     try:  # bad input fails here, in one line, before anything is timed
         get_device(a.device)
         if a.cmd == 'search' and a.reference: check_reference(a.reference)

@@ -19,12 +19,13 @@ from .genotypes import Genotype, Edge, prune_dangling, n_skips, draw_genotype
 from .ops import unfused, _is_cl
 from .networks import SearchNetwork, search_edges, count_params, relax, RELAXATIONS
 from .learner import (Callback, Learner, sgd, to_device, LRSchedCB, cosine_lr, GradClipCB, MetricsCB,
-                            accuracy, balanced_accuracy, LimitBatchesCB, CheckpointCB, ProgressCB, DeviceCB, ChannelsLastCB, channels_last)
+                            accuracy, balanced_accuracy, LimitBatchesCB, CheckpointCB, ProgressCB, DeviceCB, ChannelsLastCB, channels_last,
+                            MixedPrecisionCB, bf16_available)
 
 # %% auto #0
 __all__ = ['supervised_loss', 'split_params', 'frozen', 'first_order_grad', 'unrolled_weights', 'fd_hvp', 'exact_hvp', 'rel_err',
            'second_order_grad', 'unrolled_grad_oracle', 'derive_cell', 'derive_genotype', 'DartsCB', 'SearchConfig',
-           'stratified_split', 'search_data', 'search_learner', 'search', 'plot_alpha_heatmaps',
+           'stratified_split', 'search_data', 'search_precision', 'search_learner', 'search', 'plot_alpha_heatmaps',
            'plot_alpha_trajectories', 'plot_skips']
 
 # %% ../nbs/09_darts.ipynb #2eaa054e
@@ -226,9 +227,10 @@ class DartsCB(Callback):
                  derive:Callable|None=None, # model -> Genotype (default DARTS's rule)
                  r:float=0.01, # finite-difference scale of the second-order step
                  hvp:str='fd', # second order: 'fd' (DARTS) or 'exact' (double backward)
+                 bf16:bool=False, # the architecture step under bf16 autocast, like the weight step (see `search_precision`)
                 ):
         if hvp not in ('fd', 'exact'): raise ValueError(f"hvp must be 'fd' or 'exact', got {hvp!r}")
-        self.arch_dl, self.second_order, self.r, self.hvp = arch_dl, second_order, r, hvp
+        self.arch_dl, self.second_order, self.r, self.hvp, self.bf16 = arch_dl, second_order, r, hvp, bf16
         self.arch_lr, self.arch_betas, self.arch_wd = arch_lr, tuple(arch_betas), arch_weight_decay
         self.loss_fn, self.extra_loss, self.derive = loss_fn, extra_loss, derive or derive_genotype
         self.opt, self.history, self._it = None, [], None
@@ -267,11 +269,12 @@ class DartsCB(Callback):
     def step(self, train_batch, val_batch) -> float:
         "One architecture step on `val_batch` (and `train_batch` when second order); returns the architecture loss."
         m = self.learn.model
-        if self.second_order:
-            grads, loss = second_order_grad(m, self.loss_fn, train_batch, val_batch, self.learn.opt, self.r,
-                                            self.extra_loss, hvp=self.hvp)
-        else:
-            grads, loss = first_order_grad(m, self.loss_fn, val_batch, self.extra_loss)
+        with torch.autocast(self.learn.device.type, torch.bfloat16, enabled=self.bf16):
+            if self.second_order:
+                grads, loss = second_order_grad(m, self.loss_fn, train_batch, val_batch, self.learn.opt, self.r,
+                                                self.extra_loss, hvp=self.hvp)
+            else:
+                grads, loss = first_order_grad(m, self.loss_fn, val_batch, self.extra_loss)
         for a, g in zip(m.alphas(), grads): a.grad = g.detach()
         self.opt.step(); self.opt.zero_grad(set_to_none=True)
         self.losses.append(loss)
@@ -403,6 +406,11 @@ def search_data(cfg:SearchConfig):
                                           drop_last=True, generator=g, num_workers=cfg.num_workers)
     return dls, arch_dl, lt
 
+def search_precision(device=None) -> str:
+    "The precision of a search step on `device`, for the search and its benchmark alike: 'float32' with the fused blocks on the CPU (measured in 16_bench: bf16 autocast is slower there without bf16 arithmetic, and turns the fused blocks off), 'bf16' autocast on CUDA (with the plain modules, until the GPU check measures the fused ones faster)."
+    dev = get_device(device)
+    return 'bf16' if dev.type == 'cuda' and bf16_available(dev) else 'float32'
+
 def search_learner(model:nn.Module, # a supernet with .weights() and .alphas()
                    dls, # the weight half (train) and the data to validate on (or None)
                    loss_func:Callable, # the weight step's loss, `loss_func(preds, *yb)`
@@ -412,11 +420,16 @@ def search_learner(model:nn.Module, # a supernet with .weights() and .alphas()
                    max_batches:int|None=None, max_valid_batches:int|None=None, # shortened epochs
                    metrics:dict|None=None, # `MetricsCB` metrics of the validation pass
                    n_inp:int=1, # leading batch items that are inputs (2 for two views)
+                   precision:str|None=None, # 'float32' or 'bf16' (autocast for both steps); default `search_precision(device)`
                   ) -> Learner:
     "The learner of a DARTS-style search (supervised here, self-supervised in `13_pipeline`): SGD on the weights with a cosine schedule and clipping, `darts` for α, channels-last, checkpoints in `run`."
-    if get_device(device).type == 'cpu': tune_cpu_allocator()
+    dev = get_device(device)
+    if dev.type == 'cpu': tune_cpu_allocator()
+    precision = precision or search_precision(dev)
+    if precision not in ('float32', 'bf16'): raise ValueError(f"precision must be 'float32' or 'bf16', got {precision!r}")
+    darts.bf16 = precision == 'bf16'
     cbs = [DeviceCB(device), ChannelsLastCB(), darts, LRSchedCB(partial(cosine_lr, eta_min=lr_min), every='epoch'),
-           GradClipCB(grad_clip)]
+           GradClipCB(grad_clip)] + ([MixedPrecisionCB(cpu=True)] if darts.bf16 else [])
     if metrics: cbs.append(MetricsCB(**metrics))
     cbs.append(ProgressCB(quiet=quiet, bars=bars))
     if max_batches or max_valid_batches: cbs.append(LimitBatchesCB(max_batches, max_valid_batches))
@@ -488,7 +501,8 @@ def plot_alpha_heatmaps(history:list, # `DartsCB.history`
         ax.set_title(f"{'normal' if kind == 'normal' else 'reduction'} cell, {ep}", fontsize=10)
     fig.colorbar(im, ax=axs, fraction=0.02, pad=0.01, label=lab)
     axs[0].set_ylabel('edge (source→target node)')
-    fig.suptitle(title or f'{lab} per edge and operation (○: the derived genotype)')
+    key = '○: the derived genotype' if last['genotype'] else 'no genotype was derived from these weights (no ○)'
+    fig.suptitle(f"{title or f'{lab} per edge and operation'}\n{key}")
     return fig
 
 def plot_alpha_trajectories(history:list, primitives:Sequence[str], relaxation:str='softmax', title:str=''):

@@ -14,10 +14,10 @@ from torch import nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['DARTS_PRIMITIVES', 'FAIRDARTS_PRIMITIVES', 'OPS', 'ReLUConvBN', 'DilConv', 'SepConv', 'unfused', 'dw_grad_input',
-           'native_dir', 'build_native', 'native_lib', 'native_kernels', 'native_ready', 'native_dw_grad_weight',
-           'native_max_pool', 'dw_grad_weight', 'relu_dw_pw_bn', 'sep_conv_fused', 'pool_bn', 'PoolBN', 'Identity',
-           'Zero', 'FactorizedReduce', 'make_op']
+__all__ = ['DARTS_PRIMITIVES', 'FAIRDARTS_PRIMITIVES', 'FUSED_DEVICES', 'OPS', 'ReLUConvBN', 'DilConv', 'SepConv', 'unfused',
+           'fused_on', 'dw_grad_input', 'native_dir', 'build_native', 'native_lib', 'native_kernels', 'native_ready',
+           'native_dw_grad_weight', 'native_max_pool', 'dw_grad_weight', 'relu_dw_pw_bn', 'sep_conv_fused', 'pool_bn',
+           'PoolBN', 'Identity', 'Zero', 'FactorizedReduce', 'make_op']
 
 # %% ../nbs/06_ops.ipynb #08eac0c5
 DARTS_PRIMITIVES = ('none', 'max_pool_3x3', 'avg_pool_3x3', 'skip_connect',
@@ -100,9 +100,19 @@ def unfused():
     try: yield
     finally: _fused_enabled = old
 
+FUSED_DEVICES = {'cpu'}  # device types where the fused blocks run: where they were measured faster (16_bench)
+
+@contextlib.contextmanager
+def fused_on(*device_types:str):
+    "Let the fused blocks run on `device_types` too inside a `with` block (the GPU check measures them on CUDA so)."
+    old = set(FUSED_DEVICES); FUSED_DEVICES.update(device_types)
+    try: yield
+    finally: FUSED_DEVICES.clear(); FUSED_DEVICES.update(old)
+
 def _fusable(x:Tensor, bn:nn.BatchNorm2d) -> bool:
-    "Fused blocks serve batch norms without affine parameters (the supernet), outside autocast (and only blocks whose modules are the standard ones: replace a ReLU by something else and the plain path runs)."
-    return _fused_enabled and not bn.affine and not torch.is_autocast_enabled(x.device.type)
+    "Fused blocks serve batch norms without affine parameters (the supernet), outside autocast, on `FUSED_DEVICES` (and only blocks whose modules are the standard ones: replace a ReLU by something else and the plain path runs)."
+    return (_fused_enabled and x.device.type in FUSED_DEVICES and not bn.affine
+            and not torch.is_autocast_enabled(x.device.type))
 
 _CL = torch.channels_last
 def _is_cl(t): return t.dim() == 4 and t.is_contiguous(memory_format=_CL) and not t.is_contiguous()
