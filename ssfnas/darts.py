@@ -502,7 +502,7 @@ def plot_alpha_heatmaps(history:list, # `DartsCB.history`
     fig.colorbar(im, ax=axs, fraction=0.02, pad=0.01, label=lab)
     axs[0].set_ylabel('edge (source→target node)')
     key = '○: the derived genotype' if last['genotype'] else 'no genotype was derived from these weights (no ○)'
-    fig.suptitle(f"{title or f'{lab} per edge and operation'}\n{key}")
+    fig.suptitle(f"{title or f'{lab} per edge and operation'}\n{key}", y=1.06)  # two lines, above the panels' titles
     return fig
 
 def plot_alpha_trajectories(history:list, primitives:Sequence[str], relaxation:str='softmax', title:str=''):
