@@ -4,21 +4,22 @@
 
 # %% ../nbs/16_bench.ipynb #7bb557c3
 from __future__ import annotations
-import argparse, json, multiprocessing as mp, os, platform, resource, sys, time, types
+import argparse, json, multiprocessing as mp, os, platform, resource, sys, time, types, warnings
 from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
 import torch.nn.functional as F
 from .core import get_device, tune_cpu_allocator, HelpFormatter
+from .ops import fused_active
 from .networks import SearchNetwork
 from .learner import sgd
 from .darts import first_order_grad, second_order_grad, supervised_loss, frozen, search_precision
 
 # %% auto #0
-__all__ = ['STAGES', 'GPU_GOALS', 'TRAIN_MATRIX', 'bench_search_step', 'check_reference', 'reference_search_step', 'bench_stage',
-           'bench_train_epoch', 'fused_vs_plain', 'project_paper', 'gpu_check', 'run_isolated', 'format_table',
-           'ratios', 'format_train_table', 'main']
+__all__ = ['STAGES', 'GPU_GOALS', 'TRAIN_MATRIX', 'bench_search_step', 'check_reference', 'reference_search_step',
+           'pipeline_bf16', 'bench_stage', 'bench_train_epoch', 'fused_vs_plain', 'project_paper', 'gpu_check',
+           'run_isolated', 'format_table', 'ratios', 'format_train_table', 'main']
 
 # %% ../nbs/16_bench.ipynb #dd9bef04
 def _rss() -> int:
@@ -44,11 +45,6 @@ def _row(impl, order, hvp, C, layers, bs, size, dev, steps, timing, **extra) -> 
     return {'impl': impl, 'order': order, 'hvp': hvp, 'C': C, 'layers': layers, 'bs': bs, 'size': size, 'device': str(dev),
             'threads': torch.get_num_threads(), 'steps': steps, 's_per_step': dt, 'images_per_s': bs / dt,
             'peak_mem_MiB': peak / 2**20, 'mem_kind': kind, **extra}
-
-def _fuses(dev, precision) -> bool:
-    "Whether a search step on `dev` in `precision` runs the fused blocks of `06_ops`."
-    from ssfnas import ops
-    return ops._fused_enabled and dev.type in ops.FUSED_DEVICES and precision != 'bf16'
 
 def bench_search_step(second_order:bool=False, # unrolled (second-order) architecture step
                       C:int=16, layers:int=8, bs:int=64, size:int=32, n_classes:int=10,
@@ -89,7 +85,7 @@ def bench_search_step(second_order:bool=False, # unrolled (second-order) archite
             loss.backward()
         torch.nn.utils.clip_grad_norm_(model.weights(), 5.); opt.step()
     return _row('ssfnas', 2 if second_order else 1, hvp if second_order else None, C, layers, bs, size, dev, steps,
-                _timed(step, steps, warmup, dev), precision=precision, fused=_fuses(dev, precision))
+                _timed(step, steps, warmup, dev), precision=precision, fused=fused_active(dev.type, precision == 'bf16'))
 
 # %% ../nbs/16_bench.ipynb #d1304a14
 def check_reference(darts_dir:str) -> Path:
@@ -112,6 +108,7 @@ def reference_search_step(darts_dir:str, # the original's `cnn` folder (with mod
     sys.path.insert(0, str(d))
     from model_search import Network
     from architect import Architect
+    warnings.filterwarnings('ignore', 'This overload of sub', UserWarning)  # the original's `sub(Number, Tensor)` call
     torch.manual_seed(0)
     crit = nn.CrossEntropyLoss().to(dev)
     model = Network(C, n_classes, layers, crit).to(dev)
@@ -129,6 +126,10 @@ def reference_search_step(darts_dir:str, # the original's `cnn` folder (with mod
 
 # %% ../nbs/16_bench.ipynb #df0ccff2
 STAGES = ('search', 'pretrain', 'train')
+
+def pipeline_bf16(stage:str, dev:torch.device, cfg) -> bool:
+    "Whether the pipeline runs `stage` under bf16 autocast on `dev`: the search as `search_precision`, the others on CUDA when `cfg.bf16`."
+    return search_precision(dev) == 'bf16' if stage == 'search' else dev.type == 'cuda' and cfg.bf16
 
 def bench_stage(stage:str, # one of STAGES
                 preset:str='paper', # PipelineConfig preset whose sizes are used
@@ -149,7 +150,7 @@ def bench_stage(stage:str, # one of STAGES
     if threads: torch.set_num_threads(threads)
     cfg, dev = PipelineConfig.preset(preset), get_device(device)
     if dev.type == 'cpu': tune_cpu_allocator()
-    if bf16 is None: bf16 = search_precision(dev) == 'bf16' if stage == 'search' else (dev.type == 'cuda' and cfg.bf16)
+    if bf16 is None: bf16 = pipeline_bf16(stage, dev, cfg)
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     torch.manual_seed(0)
     genotype = genotype or DARTS_V2
@@ -202,7 +203,7 @@ def bench_stage(stage:str, # one of STAGES
         C, layers = cfg.C, cfg.layers
     return _row(f'stage:{stage}', 1, None, C, layers, bs, 32, dev, steps, _timed(step, steps, warmup, dev),
                 preset=preset, bf16=bf16, precision='bf16' if bf16 else 'float32',
-                fused=stage == 'search' and _fuses(dev, 'bf16' if bf16 else 'float32'))
+                fused=stage == 'search' and fused_active(dev.type, bf16))
 
 # %% ../nbs/16_bench.ipynb #08fec45a
 def bench_train_epoch(net:str='resnet32', # 'resnet32' (05_longtail) or 'cpu' (the `cpu` pipeline preset's network)
@@ -315,13 +316,14 @@ def gpu_check(device:str|None=None, # None: the first CUDA device (refused witho
             for fused in ((True, False) if prec == 'float32' else (False,)):  # autocast turns the fused blocks off
                 with (fused_on(dev.type) if fused else unfused()):
                     r = bench_search_step(order == 2, **sz, **st, device=str(dev), precision=prec)
-                rows.append({**r, 'fused': fused}); say(_check_line(rows[-1]))
-    pipe_prec = {'search': lambda: search_precision(dev), 'pretrain': lambda: 'bf16' if dev.type == 'cuda' else 'float32'}
-    pipe_prec['train'] = pipe_prec['pretrain']
+                rows.append(r); say(_check_line(r))
+    from ssfnas.pipeline import PipelineConfig
+    preset = 'tiny' if dry else 'paper'
     for stage in STAGES:
         for prec in precs:
-            r = bench_stage(stage, 'tiny' if dry else 'paper', bs=8 if dry else None, **st, device=str(dev), bf16=prec == 'bf16')
-            rows.append({**r, 'pipeline_precision': prec == pipe_prec[stage]()}); say(_check_line(rows[-1]))
+            r = bench_stage(stage, preset, bs=8 if dry else None, **st, device=str(dev), bf16=prec == 'bf16')
+            r['pipeline_precision'] = (prec == 'bf16') == pipeline_bf16(stage, dev, PipelineConfig.preset(preset))
+            rows.append(r); say(_check_line(r))
     res['steps'] = rows
     cfg = _small_pipeline(dry)
     t1 = time.time()

@@ -15,9 +15,9 @@ import torch.nn.functional as F
 
 # %% auto #0
 __all__ = ['DARTS_PRIMITIVES', 'FAIRDARTS_PRIMITIVES', 'FUSED_DEVICES', 'OPS', 'ReLUConvBN', 'DilConv', 'SepConv', 'unfused',
-           'fused_on', 'dw_grad_input', 'native_dir', 'build_native', 'native_lib', 'native_kernels', 'native_ready',
-           'native_dw_grad_weight', 'native_max_pool', 'dw_grad_weight', 'relu_dw_pw_bn', 'sep_conv_fused', 'pool_bn',
-           'PoolBN', 'Identity', 'Zero', 'FactorizedReduce', 'make_op']
+           'fused_on', 'fused_active', 'dw_grad_input', 'native_dir', 'build_native', 'native_lib', 'native_kernels',
+           'native_ready', 'native_dw_grad_weight', 'native_max_pool', 'dw_grad_weight', 'relu_dw_pw_bn',
+           'sep_conv_fused', 'pool_bn', 'PoolBN', 'Identity', 'Zero', 'FactorizedReduce', 'make_op']
 
 # %% ../nbs/06_ops.ipynb #08eac0c5
 DARTS_PRIMITIVES = ('none', 'max_pool_3x3', 'avg_pool_3x3', 'skip_connect',
@@ -109,10 +109,14 @@ def fused_on(*device_types:str):
     try: yield
     finally: FUSED_DEVICES.clear(); FUSED_DEVICES.update(old)
 
+def fused_active(device_type:str, autocast:bool=False) -> bool:
+    "Whether the fused blocks run on `device_type` now: not under `unfused()`, on `FUSED_DEVICES`, outside autocast."
+    return _fused_enabled and device_type in FUSED_DEVICES and not autocast
+
 def _fusable(x:Tensor, bn:nn.BatchNorm2d) -> bool:
-    "Fused blocks serve batch norms without affine parameters (the supernet), outside autocast, on `FUSED_DEVICES` (and only blocks whose modules are the standard ones: replace a ReLU by something else and the plain path runs)."
-    return (_fused_enabled and x.device.type in FUSED_DEVICES and not bn.affine
-            and not torch.is_autocast_enabled(x.device.type))
+    "Fused blocks serve batch norms without affine parameters (the supernet) where `fused_active` (and only blocks whose modules are the standard ones: replace a ReLU by something else and the plain path runs)."
+    t = x.device.type
+    return not bn.affine and fused_active(t) and not torch.is_autocast_enabled(t)
 
 _CL = torch.channels_last
 def _is_cl(t): return t.dim() == 4 and t.is_contiguous(memory_format=_CL) and not t.is_contiguous()

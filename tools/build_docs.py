@@ -254,12 +254,11 @@ def api_symbols(lib: str = 'ssfnas') -> list[tuple[str, str, str, list]]:
     return out
 
 
-def api_page(lib: str = 'ssfnas') -> str:
-    "The API reference: per module (in notebook order) each symbol's signature, docstring and parameter table."
+def api_page(mods: list) -> str:
+    "The API reference of `api_symbols()`: per module (in notebook order) each symbol's signature, docstring and parameter table."
     parts = ['<div class="ssfnas-api">', '<h1 id="api-reference">API reference</h1>',
              '<p>Every public name of the package, module by module in the order of the notebooks that export them. '
              'Follow a module\'s notebook link for the explanation, the examples and the tests.</p><ul>']
-    mods = api_symbols(lib)
     parts += [f'<li><a href="#{m}">{m}</a></li>' for m, _, _ in mods] + ['</ul>']
     for modname, nb, items in mods:
         m = importlib.import_module(modname)
@@ -284,10 +283,10 @@ def api_page(lib: str = 'ssfnas') -> str:
 
 # --- cross-references -----------------------------------------------------------------------------------------------
 
-def link_targets(lib: str = 'ssfnas') -> tuple[dict, dict]:
-    "({name: url} for API symbols by qualified and unambiguous short name, {notebook stem: page})."
+def link_targets(mods: list) -> tuple[dict, dict]:
+    "({name: url} for the API symbols of `api_symbols()` by qualified and unambiguous short name, {notebook stem: page})."
     full, short = {}, {}
-    for modname, nb, items in api_symbols(lib):
+    for modname, nb, items in mods:
         for qual, name, _ in items:
             url = f'api.html#{qual}'
             full[qual] = url; full[name if '.' in name else f'{modname.split(".")[-1]}.{name}'] = url
@@ -378,7 +377,8 @@ def build(out: Path, nbs: Path = ROOT/'nbs', npm_dir: Path = NPM_DIR) -> list[Pa
     index = Path(nbs)/'index.ipynb'
     exporter = HTMLExporter(template_name='lab')
     exporter.exclude_input_prompt = exporter.exclude_output_prompt = True
-    names, pages_by_stem = link_targets()
+    mods = api_symbols()
+    names, pages_by_stem = link_targets(mods)
     rendered = []
     for nb_path in ([index] if index.exists() else []) + notebooks:
         nb = nbformat.read(nb_path, as_version=4)
@@ -387,7 +387,7 @@ def build(out: Path, nbs: Path = ROOT/'nbs', npm_dir: Path = NPM_DIR) -> list[Pa
         name = 'index.html' if nb_path == index else page_name(nb_path)
         body, _ = exporter.from_notebook_node(nb)
         rendered.append((name, title or nb_path.stem, add_links(body, names, pages_by_stem)))
-    rendered.append(('api.html', 'API reference', api_page()))
+    rendered.append(('api.html', 'API reference', api_page(mods)))
     pages = [(n, t if n != 'index.html' else 'Overview') for n, t, _ in rendered]
     written, docs = [], []
     for name, title, body in rendered:
