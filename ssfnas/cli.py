@@ -147,9 +147,9 @@ def main(argv:list|None=None # arguments (default: sys.argv[1:])
             print(results_table(df).to_string())
         elif args.cmd == 'demo':
             t = time.time(); out = Path(args.out)
-            data_stage(out)
             cfg = PipelineConfig.preset('tiny', method='ssfnas', imbalance=100.)
-            s = run_pipeline(cfg, out, resume=True)
+            s = run_pipeline(cfg, out, resume=True)  # first: it writes config.json, which a folder with results must have
+            data_stage(out)
             r = s['result']
             print(f"SSF-NAS (tiny preset, embedded sample, rho 100): top-1 micro {r['top1_micro']:.4f}, balanced {r['top1_balanced']:.4f}")
             print(f"demo finished in {time.time()-t:.0f} s; results in {out.resolve()}/ (summary.json, figures/*.png)")

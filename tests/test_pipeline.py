@@ -38,6 +38,16 @@ def test_run_skip_and_refusals(tmp_path):
     assert summary(out)['result'] == s['result']
 
 
+def test_demo(tmp_path):
+    "`make demo`'s command in a fresh folder, then again: the pipeline and the data figures in one run folder."
+    out = tmp_path/'demo'
+    for _ in range(2):  # the second run finds every stage done
+        r = cli('demo', '--out', str(out)); assert r.returncode == 0, r.stderr[-3000:]
+    s = summary(out)
+    assert s['method'] == 'ssfnas' and s['result']['n_test'] == 500 and 'embedded_sample_lt_100' in s['data']['sets']
+    assert (out/'config.json').exists() and (out/'figures'/'label_distribution.png').exists()
+
+
 @pytest.mark.parametrize('args,msg', [(['--preset', 'huge'], "argument --preset: invalid choice: 'huge'"),
                                       (['--method', 'enas'], "argument --method: invalid choice: 'enas'"),
                                       (['--set', 'epochs=ten'], "PipelineConfig.epochs must be int, got 'ten'"),
