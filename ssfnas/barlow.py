@@ -16,7 +16,7 @@ from torchvision.transforms import v2
 import matplotlib.pyplot as plt
 from .core import Config, RunDir, set_seed, get_device, has_gpu
 from .data import Arrays, CIFAR_MEAN, CIFAR_STD, ImageDataset, DataLoaders, test_tfms, class_groups
-from .evaluation import confusion_matrix, per_class_accuracy, micro_accuracy, balanced_accuracy, group_accuracy
+from .evaluation import confusion_matrix, per_class_accuracy, micro_accuracy, mean_per_class_accuracy, group_accuracy
 
 # %% auto #0
 __all__ = ['MultiViewTransform', 'barlow_view', 'barlow_views', 'MultiViewDataset', 'denormalize', 'show_view_pairs', 'Projector',
@@ -343,13 +343,13 @@ def knn_eval(backbone:nn.Module, # maps images to (B, D) features
     C = len(train.classes)
     cm = confusion_matrix(yte, knn_predict(ftr, ytr, fte, C, k, t), C)
     counts = np.bincount(np.asarray(train.y), minlength=C)
-    return dict(acc=micro_accuracy(cm), bal_acc=balanced_accuracy(cm), per_class=per_class_accuracy(cm),
+    return dict(acc=micro_accuracy(cm), bal_acc=mean_per_class_accuracy(cm), per_class=per_class_accuracy(cm),
                 groups=group_accuracy(cm, class_groups(counts)))
 
 # %% ../nbs/11_barlow.ipynb #068bc888
 from functools import partial
 from .learner import (Learner, Callback, LRSchedCB, cosine_lr, sgd, DeviceCB, MixedPrecisionCB, ChannelsLastCB,
-                            ProgressCB, NaNLossError)
+                            ProgressCB, NaNLossError, LimitBatchesCB)
 
 class ViewsLoss(nn.Module):
     "Adapt a loss of the views' embeddings, `loss(z1, z2)`, to the learner's `loss_func(preds, *yb)`: labels are ignored."
@@ -430,7 +430,7 @@ class OnlineProbeCB(Callback):
         with torch.no_grad(): pred = self.head.cpu()(f).argmax(1)
         self.head.to(l.device)
         cm = confusion_matrix(y, pred, self.n_classes)
-        l.log['probe_acc'], l.log['probe_bal_acc'] = micro_accuracy(cm), balanced_accuracy(cm)
+        l.log['probe_acc'], l.log['probe_bal_acc'] = micro_accuracy(cm), mean_per_class_accuracy(cm)
     def state_dict(self): return {'head': self.head.state_dict(), 'opt': self.opt.state_dict()} if self.head is not None else {}
     def load_state_dict(self, sd):
         if sd and self.head is not None: self.head.load_state_dict(sd['head']); self.opt.load_state_dict(sd['opt'])
@@ -453,6 +453,7 @@ class BarlowConfig(Config):
     eta: float = 0.02                     # LARS trust coefficient (clip mode)
     bs: int = 256                         # batch size (pairs of views)
     epochs: int = 1000
+    max_batches: int|None = None          # training batches per epoch (None: all)
     warmup: float = 10.0                  # epochs of linear warm-up, then cosine to `final_lr`
     final_lr: float = 0.0
     knn_k: int = 200                      # kNN monitor: neighbours
@@ -464,7 +465,7 @@ class BarlowConfig(Config):
     num_workers: int = 0                  # DataLoader workers (augmentation is on the CPU)
     bf16: bool = True                     # bf16 autocast (CUDA only)
     _ranges = {'blocks': '>0', 'widths': '>0', 'proj': '>0', 'lambd': '>=0', 'scale': '>0', 'p_solarize': ('[0,1]', 2),
-               'p_blur': ('[0,1]', 2), 'lr': '>=0', 'momentum': '[0,1]', 'wd': '>=0', 'eta': '>=0', 'bs': '>0', 'epochs': '>0',
+               'p_blur': ('[0,1]', 2), 'lr': '>=0', 'momentum': '[0,1]', 'wd': '>=0', 'eta': '>=0', 'bs': '>0', 'epochs': '>0', 'max_batches': '>0',
                'warmup': '>=0', 'final_lr': '>=0', 'knn_k': '>0', 'knn_t': '>0', 'eval_every': '>0', 'probe_lr': '>=0',
                'seed': '>=0', 'num_workers': '>=0'}
 
@@ -504,6 +505,7 @@ def barlow_learner(cfg:BarlowConfig, # the run's settings
     if test is not None:
         cb.append(KNNMonitorCB(train, test, cfg.eval_every, cfg.knn_k, cfg.knn_t))
         if cfg.probe: cb.append(OnlineProbeCB(test, len(train.classes), cfg.probe_lr, cfg.eval_every))
+    if cfg.max_batches: cb.append(LimitBatchesCB(cfg.max_batches, None))  # the monitors see all their images
     if quiet: cb.append(ProgressCB(quiet=True))
     return Learner(model, dls, ViewsLoss(BarlowTwinsLoss(cfg.lambd, cfg.scale)), lr=cfg.lr, cbs=cb + list(cbs),
                    opt_func=opt_func, n_inp=2, run=run, config=cfg)

@@ -128,8 +128,8 @@ def reference_search_step(darts_dir:str, # the original's `cnn` folder (with mod
 STAGES = ('search', 'pretrain', 'train')
 
 def pipeline_bf16(stage:str, dev:torch.device, cfg) -> bool:
-    "Whether the pipeline runs `stage` under bf16 autocast on `dev`: the search as `search_precision`, the others on CUDA when `cfg.bf16`."
-    return search_precision(dev) == 'bf16' if stage == 'search' else dev.type == 'cuda' and cfg.bf16
+    "Whether the pipeline runs `stage` under bf16 autocast on `dev`: the search as `search_precision`, the others on CUDA when the stage's `bf16`."
+    return search_precision(dev) == 'bf16' if stage == 'search' else dev.type == 'cuda' and getattr(cfg, stage).bf16
 
 def bench_stage(stage:str, # one of STAGES
                 preset:str='paper', # PipelineConfig preset whose sizes are used
@@ -157,50 +157,50 @@ def bench_stage(stage:str, # one of STAGES
     img = lambda n: torch.randn(n, 3, 32, 32, device=dev).contiguous(memory_format=fmt)
     amp = lambda: torch.autocast(dev.type, torch.bfloat16, enabled=bf16)
     if stage == 'search':
-        bs = bs or cfg.search_bs
-        model = TwinSearch(ssl_supernet(cfg)).to(dev).to(memory_format=fmt).train()
-        bt = BarlowTwinsLoss(cfg.lambd, cfg.ssl_scale)
+        s = cfg.search; bs = bs or s.batch_size
+        model = TwinSearch(ssl_supernet(s)).to(dev).to(memory_format=fmt).train()
+        bt = BarlowTwinsLoss(s.lambd, s.scale)
         ssl = lambda m, b: bt(*m(*b))
-        opt = sgd(model.weights(), lr=cfg.search_lr, momentum=0.9, weight_decay=cfg.search_wd)
-        aopt = torch.optim.Adam(model.alphas(), lr=cfg.arch_lr, betas=cfg.arch_betas, weight_decay=cfg.arch_wd)
+        opt = sgd(model.weights(), lr=s.lr, momentum=s.momentum, weight_decay=s.weight_decay)
+        aopt = torch.optim.Adam(model.alphas(), lr=s.arch_lr, betas=s.arch_betas, weight_decay=s.arch_weight_decay)
         trn, val = (img(bs), img(bs)), (img(bs), img(bs))
         def step():
             with amp():
-                grads, _ = first_order_grad(model, ssl, val, lambda m: cfg.zero_one_weight * zero_one_loss(m.alphas()))
+                grads, _ = first_order_grad(model, ssl, val, s.extra_loss())
             for a, g in zip(model.alphas(), grads): a.grad = g
             aopt.step(); aopt.zero_grad(set_to_none=True)
             opt.zero_grad()
             with frozen(model.alphas()):
                 with amp(): loss = ssl(model, trn)
                 loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.weights(), cfg.grad_clip); opt.step()
-        C, layers = cfg.search_C, cfg.search_layers
+            torch.nn.utils.clip_grad_norm_(model.weights(), s.grad_clip); opt.step()
+        C, layers = s.C, s.layers
     elif stage == 'pretrain':
-        bs = bs or cfg.pretrain_bs
-        model = BarlowTwins(eval_network(cfg, genotype, None), proj_widths=tuple(cfg.pretrain_proj)).to(dev)
+        p = cfg.pretrain; bs = bs or p.bs
+        model = BarlowTwins(eval_network(cfg, genotype, None), proj_widths=p.proj).to(dev)
         model = model.to(memory_format=fmt).train()
-        bt, opt = BarlowTwinsLoss(cfg.lambd, cfg.ssl_scale), LARS(model.parameters(), lr=cfg.pretrain_lr)
+        bt, opt = BarlowTwinsLoss(p.lambd, p.scale), LARS(model.parameters(), lr=p.lr)
         x1, x2 = img(bs), img(bs)
         def step():
             opt.zero_grad()
             with amp(): loss = bt(*model(x1, x2))
             loss.backward(); opt.step()
-        C, layers = cfg.C, cfg.layers
+        C, layers = cfg.train.C, cfg.train.layers
     else:
-        bs = bs or cfg.bs
+        t = cfg.train; bs = bs or t.bs
         model = eval_network(cfg, genotype, 10).to(dev).to(memory_format=fmt).train()
-        model.drop_path_prob = cfg.drop_path
-        loss_fn, _ = get_loss('focal_la', lt_counts(5000, 10, 100), gamma=cfg.gamma, tau=cfg.tau)
-        opt = sgd(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.wd)
+        model.drop_path_prob = t.drop_path
+        loss_fn, _ = get_loss(t.loss, lt_counts(5000, 10, 100), gamma=t.gamma, tau=t.tau)
+        opt = sgd(model.parameters(), lr=t.lr, momentum=t.momentum, weight_decay=t.wd)
         x, y = img(bs), torch.randint(0, 10, (bs,), device=dev)
         def step():
             opt.zero_grad()
             with amp():
                 out = model(x)
                 logits, aux = out if isinstance(out, tuple) else (out, None)
-                loss = loss_fn(logits.float(), y) + (cfg.aux_weight * loss_fn(aux.float(), y) if aux is not None else 0.)
-            loss.backward(); torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip); opt.step()
-        C, layers = cfg.C, cfg.layers
+                loss = loss_fn(logits.float(), y) + (t.aux_weight * loss_fn(aux.float(), y) if aux is not None else 0.)
+            loss.backward(); torch.nn.utils.clip_grad_norm_(model.parameters(), t.grad_clip); opt.step()
+        C, layers = t.C, t.layers
     return _row(f'stage:{stage}', 1, None, C, layers, bs, 32, dev, steps, _timed(step, steps, warmup, dev),
                 preset=preset, bf16=bf16, precision='bf16' if bf16 else 'float32',
                 fused=stage == 'search' and fused_active(dev.type, bf16))
@@ -227,7 +227,7 @@ def bench_train_epoch(net:str='resnet32', # 'resnet32' (05_longtail) or 'cpu' (t
     elif net == 'cpu':
         from ssfnas.pipeline import PipelineConfig, eval_network
         from ssfnas.genotypes import DARTS_V2
-        cfg = PipelineConfig.preset('cpu'); model, bs = eval_network(cfg, DARTS_V2, 10), bs or cfg.bs
+        cfg = PipelineConfig.preset('cpu'); model, bs = eval_network(cfg, DARTS_V2, 10), bs or cfg.train.bs
     else: raise ValueError(f"net must be 'resnet32' or 'cpu', got {net!r}")
     data = get_cifar_lt('cifar10', 100 if source == 'full' else 10, source=source)
     if path == 'batch': dl = BatchLoader(data.train, bs, channels_last=channels_last)
@@ -272,8 +272,8 @@ def project_paper(stage_rows:list, n_train:int) -> dict:
     "Minutes of the `paper` preset per stage: its steps (epochs × batches of the long-tailed training set) × the measured seconds per step, in the precision the pipeline uses."
     from ssfnas.pipeline import PipelineConfig
     c = PipelineConfig.preset('paper')
-    steps = {'search': c.search_epochs * (n_train // 2 // c.search_bs), 'pretrain': c.pretrain_epochs * (n_train // c.pretrain_bs),
-             'train': c.epochs * (n_train // c.bs)}
+    steps = {'search': c.search.epochs * (n_train // 2 // c.search.batch_size), 'pretrain': c.pretrain.epochs * (n_train // c.pretrain.bs),
+             'train': c.train.epochs * (n_train // c.train.bs)}
     out = {}
     for st, n in steps.items():
         r = [r for r in stage_rows if r['impl'] == f'stage:{st}' and r.get('pipeline_precision')]
@@ -287,8 +287,9 @@ def _small_pipeline(dry:bool):
     from ssfnas.data import has_cifar
     full = not dry and has_cifar('cifar10', 'the real-data part of the GPU check')
     base = PipelineConfig.preset('tiny' if dry else 'paper', source='full' if full else 'sample')
-    return base.replace(search_epochs=1, search_batches=2 if dry else 20, pretrain_epochs=1, pretrain_batches=2 if dry else 20,
-                        epochs=1 if dry else 2, train_batches=2 if dry else 20)
+    n = 2 if dry else 20
+    return base.replace(**{'search.epochs': 1, 'search.max_batches': n, 'search.max_valid_batches': n, 'pretrain.epochs': 1,
+                           'pretrain.max_batches': n, 'train.epochs': 1 if dry else 2, 'train.max_batches': n})
 
 def gpu_check(device:str|None=None, # None: the first CUDA device (refused without one); 'cpu': the dry run at tiny sizes
               out:str|Path|None=None, # JSON file of everything measured

@@ -69,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument('--method', default='ssfnas', choices=list(METHODS), help='pipeline or baseline')
     run.add_argument('--imbalance', type=float, default=100., help='imbalance factor rho')
     run.add_argument('--seed', type=int, default=0, help='seed of the data split, initialisation and data order')
-    _run_folder_args(run, 'PipelineConfig', 'epochs=10 source=full')
+    _run_folder_args(run, 'PipelineConfig', 'train.epochs=10 search.epochs=5 source=full')
     lt = sub.add_parser('longtail', help='train ResNet-32 on long-tailed CIFAR with a long-tail loss into a run folder', **fmt)
     lt.add_argument('--preset', default='tiny', choices=LTTrainConfig.presets(),
                     help="'paper': LDAM-DRW's 200-epoch recipe; 'cpu': 5 epochs; 'tiny': the embedded sample")
@@ -85,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     grid.add_argument('--seeds', nargs='*', type=int, default=[0], metavar='SEED', help='seeds')
     grid.add_argument('--root', required=True, help='folder of the run folders (one per method, imbalance and seed)')
     grid.add_argument('--device', default=None, help='cuda, cuda:1, mps or cpu (default: the best available)')
-    grid.add_argument('--set', nargs='*', default=[], metavar='FIELD=VALUE', help='override PipelineConfig fields of every run')
+    grid.add_argument('--set', nargs='*', default=[], metavar='FIELD=VALUE', help='override PipelineConfig fields of every run, e.g. search.epochs=5 (a stage a method lacks ignores its own)')
     demo = sub.add_parser('demo', help='the demo job on the embedded sample', **fmt)
     demo.add_argument('--out', default='runs/demo', help='run folder')
     return p

@@ -14,7 +14,8 @@ import torch
 
 # %% auto #0
 __all__ = ['set_seed', 'rng_state', 'set_rng_state', 'get_device', 'tune_cpu_allocator', 'atomic_write', 'atomic_torch_save',
-           'save_json', 'load_json', 'Config', 'RunDir', 'data_dir', 'HelpFormatter', 'has_gpu']
+           'save_json', 'load_json', 'Config', 'flat_dict', 'config_diff', 'RunDir', 'data_dir', 'HelpFormatter',
+           'has_gpu']
 
 # %% ../nbs/00_core.ipynb #7fed598b
 def set_seed(seed:int=0, # the seed for python, numpy and torch (CPU and all CUDA devices)
@@ -192,7 +193,18 @@ class Config:
     def presets(cls) -> list: return list(cls._presets)
 
     def replace(self, **kw):
-        "A copy with the fields in `kw` changed (unknown names are an error)."
+        "A copy with the fields in `kw` changed; `'stage.field'` changes a field of a nested config (unknown names are an error)."
+        nested = {}
+        for k in [k for k in kw if '.' in k]:
+            head, rest = k.split('.', 1); nested.setdefault(head, {})[rest] = kw.pop(k)
+        for head, sub in nested.items():
+            if head in kw: raise TypeError(f"{type(self).__name__}: {head} is given whole and by its fields ({sorted(sub)}): give one")
+            cur = getattr(self, head, None)
+            if not isinstance(cur, Config):
+                what = 'has no field' if not hasattr(self, head) or head.startswith('_') else 'has no nested config'
+                raise TypeError(f"{type(self).__name__} {what} {head!r} (asked for {head}.{next(iter(sub))}); "
+                                f"fields: {[f.name for f in fields(self)]}")
+            kw[head] = cur.replace(**sub)
         bad = set(kw) - {f.name for f in fields(self)}
         if bad: raise TypeError(f"{type(self).__name__} has no field(s) {sorted(bad)}; fields: {[f.name for f in fields(self)]}")
         _check_types(type(self), kw)
@@ -216,9 +228,23 @@ class Config:
         return cls(**kw)
 
     def diff(self, other) -> dict:
-        "`{field: (mine, other's)}` for every field that differs."
-        a, b = self.to_dict(), (other.to_dict() if isinstance(other, Config) else dict(other))
-        return {k: (a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)}
+        "`{field: (mine, other's)}` for every field that differs (nested fields as 'stage.field')."
+        return config_diff(self.to_dict(), other.to_dict() if isinstance(other, Config) else dict(other))
+
+def flat_dict(d:dict, prefix:str='') -> dict:
+    "`{'a': {'b': 1}}` -> `{'a.b': 1}`: nested dicts as dotted keys (an empty or None stage stays one key)."
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict) and v: out.update(flat_dict(v, f"{prefix}{k}."))
+        else: out[f"{prefix}{k}"] = v
+    return out
+
+def config_diff(a:dict, # e.g. the config a run folder or checkpoint holds
+                b:dict, # the config asked for
+               ) -> dict:
+    "`{key: (a's, b's)}` for every (dotted, nested) key whose values differ: the one comparison of configs in the suite."
+    a, b = flat_dict(a), flat_dict(b)
+    return {k: (a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)}
 
 # %% ../nbs/00_core.ipynb #7c96ec21
 class RunDir:
@@ -260,10 +286,13 @@ class RunDir:
         f = self.path/'config.json'
         if f.exists():
             old = load_json(f)
-            if isinstance(config, Config):  # a field added to the class after this run was made ran at its default
-                try: old = {**{k: v for k, v in type(config)().to_dict().items() if k not in old}, **old}
-                except TypeError: pass  # a config class without defaults for every field
-            diff = {k: (old.get(k), d.get(k)) for k in sorted(set(old)|set(d)) if old.get(k) != d.get(k)}
+            if isinstance(config, Config):  # read by the class: a field added after this run was made ran at its default
+                try: old = type(config).from_dict(old).to_dict()
+                except (TypeError, ValueError) as e:
+                    raise ValueError(f"{f} does not describe a {type(config).__name__} of this version of ssfnas ({e}); "
+                                     "it was made by another version: continue it with that version, or use another "
+                                     "output folder") from None
+            diff = config_diff(old, d)
             if diff:
                 lines = '\n'.join(f"  {k}: {a!r} (in the folder) != {b!r} (asked for)" for k,(a,b) in diff.items())
                 raise ValueError(f"{self.path} holds a run with another config:\n{lines}\n"

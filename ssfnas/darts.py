@@ -25,8 +25,8 @@ from .learner import (Callback, Learner, sgd, to_device, LRSchedCB, cosine_lr, G
 # %% auto #0
 __all__ = ['supervised_loss', 'split_params', 'frozen', 'first_order_grad', 'unrolled_weights', 'fd_hvp', 'exact_hvp', 'rel_err',
            'second_order_grad', 'unrolled_grad_oracle', 'derive_cell', 'derive_genotype', 'DartsCB', 'SearchConfig',
-           'stratified_split', 'search_data', 'search_precision', 'search_learner', 'search', 'plot_alpha_heatmaps',
-           'plot_alpha_trajectories', 'plot_skips']
+           'stratified_split', 'search_data', 'search_precision', 'search_learner', 'search', 'save_search',
+           'plot_alpha_heatmaps', 'plot_alpha_trajectories', 'plot_skips']
 
 # %% ../nbs/09_darts.ipynb #2eaa054e
 def supervised_loss(loss_func:Callable=F.cross_entropy, # loss(preds, *targets)
@@ -457,18 +457,25 @@ def search(cfg:SearchConfig, # the settings
                            metrics=dict(accuracy=accuracy, balanced_accuracy=balanced_accuracy))
     t0 = time.time()
     learn.fit(cfg.epochs)
-    if run is not None:
-        try:
-            g = darts.genotype; g.save(run/'genotype.json')
-            run.update_summary(genotype=g.to_dict(), n_skip_normal=n_skips(g), n_skip_reduce=n_skips(g, 'reduce'))
-        except ValueError as e: run.update_summary(genotype=None, genotype_error=str(e))
-        run.update_summary(params_supernet=count_params(model), device=str(learn.device), seconds=round(time.time() - t0, 1))
-        for name, fig in (('alphas', plot_alpha_heatmaps(darts.history, model.primitives, model.relaxation)),
-                          ('alpha_trajectories', plot_alpha_trajectories(darts.history, model.primitives, model.relaxation)),
-                          ('skips', plot_skips(darts.history))):
-            run.save_fig(fig, name)
-            import matplotlib.pyplot as plt; plt.close(fig)  # saved, not shown
+    if run is not None: save_search(run, learn, time.time() - t0)
     return learn
+
+def save_search(run:RunDir, # the search's folder
+                learn:Learner, # a finished search's learner (`learn.darts` holds the history)
+                seconds:float|None=None, # the search's wall time, for the summary
+               ) -> Genotype|None:
+    "Write a finished search's genotype.json, summary and figures (alphas, their trajectories, skips): the one writer of a search folder."
+    import matplotlib.pyplot as plt
+    darts, model = learn.darts, learn.model
+    for name, fig in (('alphas', plot_alpha_heatmaps(darts.history, model.primitives, model.relaxation)),
+                      ('alpha_trajectories', plot_alpha_trajectories(darts.history, model.primitives, model.relaxation)),
+                      ('skips', plot_skips(darts.history))):
+        run.save_fig(fig, name); plt.close(fig)  # saved, not shown
+    try: g = darts.genotype; g.save(run/'genotype.json'); found = dict(genotype=g.to_dict(), n_skip_normal=n_skips(g), n_skip_reduce=n_skips(g, 'reduce'))
+    except ValueError as e: g = None; found = dict(genotype=None, genotype_error=str(e))
+    run.update_summary(**found, params_supernet=count_params(model), device=str(learn.device),  # the summary last
+                       **({'seconds': round(seconds, 1)} if seconds is not None else {}))
+    return g
 
 # %% ../nbs/09_darts.ipynb #4fe7b1e5
 def _relaxed(alpha, relaxation): return relax(alpha, relaxation).numpy()

@@ -70,11 +70,6 @@ def group_accuracy(cm:np.ndarray, # confusion matrix
         out[g] = float(np.nanmean(a)) if np.isfinite(a).any() else float('nan')
     return out
 
-# %% ../nbs/04_evaluation.ipynb #c5b7e65e
-# The earlier name, still imported by `ssfnas.barlow`. It is kept out of `__all__` so that `from ssfnas.all import *`
-# keeps `ssfnas.learner.balanced_accuracy(preds, targs)`, the metric of the same name for `MetricsCB`.
-balanced_accuracy = mean_per_class_accuracy
-
 # %% ../nbs/04_evaluation.ipynb #935d2ccd
 def _pct(x): return 'n/a' if x is None or not np.isfinite(x) else f"{100 * x:.1f}%"
 

@@ -24,14 +24,17 @@ def run_grid(root:str|Path, # folder of the grid's run folders
              methods=METHODS, imbalances=(10, 50, 100), seeds=(0,),
              device=None, quiet:bool=True, # False: a line per finished run
              progress:bool=False, # each run's own progress (epochs, bars) as it trains
-             **overrides, # more PipelineConfig fields for every run
+             **overrides, # more PipelineConfig fields for every run ('search.epochs': those of a stage a method lacks are not used for it)
             ) -> pd.DataFrame:
     "Run (or continue) every (method, imbalance, seed) of the grid; returns `collect(root)`."
     # every configuration is built (and so checked) before the first run starts: a typo in the last one must not
     # wait for the others to train
     for name, v in (('methods', methods), ('imbalances', imbalances), ('seeds', seeds)):
         if not len(v): raise ValueError(f"the grid needs at least one of {name} (got none)")
-    cfgs = [PipelineConfig.preset(preset, method=method, imbalance=float(imb), seed=seed, **overrides)
+    def own(method):  # the overrides of the stages `method` has
+        st = PipelineConfig.preset(preset, method=method).stages
+        return {k: v for k, v in overrides.items() if '.' not in k or k.split('.', 1)[0] in st}
+    cfgs = [PipelineConfig.preset(preset, method=method, imbalance=float(imb), seed=seed, **own(method))
             for imb, seed, method in itertools.product(imbalances, seeds, methods)]
     root = Path(root); root.mkdir(parents=True, exist_ok=True)
     for cfg in cfgs:

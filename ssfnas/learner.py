@@ -20,7 +20,7 @@ from torch import nn, Tensor
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 from fastcore.basics import patch
-from .core import get_device, rng_state, set_rng_state, atomic_write, atomic_torch_save, RunDir, Config
+from .core import get_device, rng_state, set_rng_state, atomic_write, atomic_torch_save, RunDir, Config, config_diff
 
 # %% auto #0
 __all__ = ['SynthImages', 'synth_dls', 'Callback', 'CancelFitException', 'CancelEpochException', 'CancelTrainException',
@@ -776,9 +776,6 @@ def _cb_states(learn) -> dict:
         out[n if k == 0 else f"{n}_{k}"] = cb.state_dict()
     return out
 
-def _differ(a:dict, b:dict) -> dict:
-    return {k: (a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)}
-
 
 @patch
 def save_checkpoint(self:Learner, path:str|Path|RunDir, # .pt file, or folder/RunDir (its last.pt)
@@ -818,7 +815,7 @@ def load_checkpoint(self:Learner, path:str|Path|RunDir, # .pt file, or folder/Ru
     _check_signature(f, ck['signature'], model_signature(self.model))
     cfg = _config_dict(config if config is not None else self.config)
     if not model_only and cfg is not None and ck['config'] is not None:
-        d = _differ(ck['config'], cfg)
+        d = config_diff(ck['config'], cfg)
         if d:
             lines = '\n'.join(f"  {k}: {a!r} (checkpoint) != {b!r} (now)" for k,(a,b) in d.items())
             raise ValueError(f"{f} was saved with another config; refusing to resume:\n{lines}\n"

@@ -5,7 +5,8 @@
 # %% ../nbs/13_pipeline.ipynb #135d23fb
 from __future__ import annotations
 import hashlib, json, time, warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from fastcore.basics import patch
 from functools import partial
 from pathlib import Path
 import numpy as np
@@ -22,7 +23,7 @@ from .losses import get_loss, LOSSES
 from .evaluation import Report, plot_per_class, plot_confusion, plot_history
 from .genotypes import Genotype, Edge, GENOTYPE_OPS, draw_genotype, n_skips
 from .networks import SearchNetwork, EvalNetwork, count_params, reduction_layers, search_edges, DROP_MODES
-from .darts import DartsCB, derive_genotype, search as darts_search, search_learner, SearchConfig, plot_alpha_heatmaps, plot_alpha_trajectories, plot_skips
+from .darts import DartsCB, derive_genotype, search as darts_search, search_learner, SearchConfig, save_search
 from .fairdarts import zero_one_loss, FairDartsConfig, plot_sigmoid_hist
 from .barlow import BarlowTwinsLoss, ViewsLoss, MultiViewDataset, barlow_views, BarlowConfig, barlow_learner
 from .longtail import resnet32
@@ -30,59 +31,42 @@ from .distributed import init_distributed, DDPCB
 import torch.distributed as dist
 
 # %% auto #0
-__all__ = ['METHODS', 'DERIVATIONS', 'SSL_INITS', 'PipelineConfig', 'TwinSearch', 'search_projector', 'random_split', 'derive',
-           'ssl_supernet', 'ssl_search', 'supervised_search', 'random_genotype', 'eval_network', 'with_inputs',
-           'pretrain', 'supernet_cell_map', 'InitReport', 'init_from_supernet', 'load_supernet', 'train_supervised',
-           'read_done', 'search_genotype', 'stage_inputs', 'run_pipeline']
+__all__ = ['METHODS', 'SEARCHES', 'SSL_INITS', 'SSFNAS_PRETRAIN', 'RUN_FIELDS', 'STAGES', 'SSLSearchConfig', 'TrainConfig',
+           'PipelineConfig', 'TwinSearch', 'search_projector', 'random_split', 'ssl_supernet', 'ssl_search',
+           'run_search', 'random_genotype', 'eval_network', 'with_inputs', 'pretrain', 'supernet_cell_map',
+           'InitReport', 'init_from_supernet', 'load_supernet', 'train_supervised', 'Stage', 'SearchStage',
+           'PretrainStage', 'TrainStage', 'read_done', 'search_genotype', 'stage_inputs', 'run_pipeline']
 
 # %% ../nbs/13_pipeline.ipynb #f7714548
-METHODS = ('ssfnas', 'fairdarts', 'darts', 'random', 'resnet32')
-DERIVATIONS = ('argmax', 'threshold')
-SSL_INITS = ('random', 'supernet')
+@dataclass(frozen=True)
+class SSLSearchConfig(FairDartsConfig):
+    "The SSF-NAS search: FairDARTS's supernet and zero-one loss, the Barlow Twins loss of two views instead of labels (defaults: the SSF-NAS authors' code)."
+    batch_size: int = 64
+    lr: float = 0.025
+    arch_lr: float = 3e-4
+    arch_betas: tuple = (0.5, 0.999)
+    w01: float = 1.0                # weight of the zero-one loss (supervised FairDARTS: 10)
+    derivation: str = 'argmax'      # top-2 edges per node, best operation: the authors' rule ('threshold': sigma >= 0.85)
+    proj_dim: int = 128             # projector on the supernet: Linear(F, F) - ReLU - Linear(F, proj_dim)
+    lambd: float = 0.0051           # Barlow Twins redundancy weight
+    scale: float = 1.0              # overall factor of the Barlow Twins loss
+    _ranges = {'proj_dim': '>0', 'lambd': '>=0', 'scale': '>0'}
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.second_order: raise ValueError("the SSF-NAS search is first order (second_order=False)")
 
 @dataclass(frozen=True)
-class PipelineConfig(Config):
-    "Every setting of an SSF-NAS (or baseline) run."
-    method: str = 'ssfnas'          # one of METHODS
-    dataset: str = 'cifar10'
-    source: str = 'full'            # 'full' (data set on disk) or 'sample' (embedded sample)
-    imbalance: float = 100.         # rho of the long-tailed training set
-    profile: str = 'exp'
-    seed: int = 0                   # model init, data order, search split
-    # 1. search (supernet: 8 cells x 16 channels, DARTS optimisers)
-    search_epochs: int = 50
-    search_C: int = 16
-    search_layers: int = 8
-    search_bs: int = 64
-    search_lr: float = 0.025        # weight SGD, cosine to search_lr_min
-    search_lr_min: float = 0.001
-    search_wd: float = 3e-4
-    arch_lr: float = 3e-4           # alpha Adam
-    arch_betas: tuple = (0.5, 0.999)
-    arch_wd: float = 1e-3
-    zero_one_weight: float = 1.0    # weight of FairDARTS's zero-one loss (SSF-NAS: 1; supervised FairDARTS: 10)
-    search_proj_dim: int = 128      # supernet projector Linear(F,F)-ReLU-Linear(F,dim) (SSF-NAS)
-    derive: str = 'argmax'          # 'argmax' (best op per edge, top-2 edges per node: the original) or 'threshold' (sigma >= 0.85)
-    search_batches: int|None = None # training batches per search epoch (None: all)
-    # the network that is trained (20 cells x 36 channels, DARTS's evaluation network)
-    C: int = 36
+class TrainConfig(Config):
+    "Supervised long-tail training of the found network: DARTS's evaluation recipe with SSF-NAS's loss (defaults: the SSF-NAS authors' code)."
+    C: int = 36                     # channels of the first cells (the network: 20 cells x 36 channels)
     layers: int = 20
-    # 2. self-supervised pre-training (Barlow Twins, LARS)
-    pretrain_epochs: int = 200
-    pretrain_bs: int = 256
-    pretrain_lr: float = 0.3
-    pretrain_proj: tuple = (2048, 2048)
-    pretrain_batches: int|None = None
-    lambd: float = 0.0051           # Barlow Twins redundancy weight
-    ssl_scale: float = 1.0          # overall factor of the Barlow Twins loss
-    ssl_init: str = 'random'        # pre-training starts from 'random' weights or the search's 'supernet' (needs C = search_C)
-    # 3. supervised long-tail training
     epochs: int = 600
     bs: int = 96
     lr: float = 0.025               # SGD, cosine to 0
     momentum: float = 0.9
     wd: float = 3e-4
-    loss: str = 'focal_la'          # focal (gamma) on logit-adjusted outputs (tau); resnet32 uses 'ce'
+    loss: str = 'focal_la'          # focal (gamma) on logit-adjusted outputs (tau); ResNet-32 uses 'ce'
     gamma: float = 2.0
     tau: float = 1.0
     drop_path: float = 0.2
@@ -90,49 +74,147 @@ class PipelineConfig(Config):
     aux_weight: float = 0.4         # 0 = no auxiliary head
     cutout: int = 16
     grad_clip: float = 5.0
-    train_batches: int|None = None
+    max_batches: int|None = None    # training batches per epoch (None: all); the evaluation sees the whole test set
     num_workers: int = 0
     bf16: bool = True               # bf16 autocast on CUDA
+    _ranges = {'C': '>0', 'layers': '>0', 'epochs': '>0', 'bs': '>0', 'lr': '>=0', 'momentum': '[0,1]', 'wd': '>=0',
+               'gamma': '>=0', 'tau': '>=0', 'drop_path': '[0,1)', 'aux_weight': '>=0', 'cutout': '>=0', 'grad_clip': '>0',
+               'max_batches': '>0', 'num_workers': '>=0'}
 
-    _ranges = {'search_epochs': '>0', 'search_C': '>0', 'search_layers': '>0', 'search_bs': '>0',
-               'search_lr': '>=0', 'search_lr_min': '>=0', 'search_wd': '>=0', 'arch_lr': '>=0', 'arch_betas': ('[0,1)', 2),
-               'arch_wd': '>=0', 'zero_one_weight': '>=0', 'search_proj_dim': '>0', 'search_batches': '>0', 'C': '>0',
-               'layers': '>0', 'pretrain_epochs': '>=0', 'pretrain_bs': '>0', 'pretrain_lr': '>=0', 'pretrain_proj': '>0',
-               'pretrain_batches': '>0', 'lambd': '>=0', 'ssl_scale': '>0', 'epochs': '>0', 'bs': '>0', 'lr': '>=0',
-               'momentum': '[0,1]', 'wd': '>=0', 'gamma': '>=0', 'tau': '>=0', 'drop_path': '[0,1)', 'aux_weight': '>=0',
-               'cutout': '>=0', 'grad_clip': '>0', 'train_batches': '>0', 'num_workers': '>=0'}
+    def __post_init__(self):
+        super().__post_init__()
+        if self.drop_path_mode not in DROP_MODES:
+            raise ValueError(f"unknown drop_path_mode {self.drop_path_mode!r}: choose one of {DROP_MODES}")
+        if self.loss not in LOSSES: raise ValueError(f"unknown loss {self.loss!r}: choose one of {list(LOSSES)}")
+
+
+# %% ../nbs/13_pipeline.ipynb #17d643aa
+METHODS = ('ssfnas', 'fairdarts', 'darts', 'random', 'resnet32')
+SEARCHES = {'ssfnas': SSLSearchConfig, 'fairdarts': FairDartsConfig, 'darts': SearchConfig}  # each method's search
+SSL_INITS = ('random', 'supernet')
+SSFNAS_PRETRAIN = BarlowConfig(lambd=0.0051, scale=1.0, epochs=200, warmup=10., eval_every=40, probe=False)
+RUN_FIELDS = {'dataset': 'dataset', 'source': 'source', 'imbalance': 'imbalance', 'profile': 'profile', 'seed': 'seed',
+              'split_seed': 'seed'}  # stage field -> the run's field it takes
+
+@dataclass(frozen=True)
+class PipelineConfig(Config):
+    "An SSF-NAS (or baseline) run: its data and seed, and the config of each of its stages."
+    method: str = 'ssfnas'          # one of METHODS
+    dataset: str = 'cifar10'
+    source: str = 'full'            # 'full' (data set on disk) or 'sample' (embedded sample)
+    imbalance: float = 100.         # rho of the long-tailed training set
+    profile: str = 'exp'
+    seed: int = 0                   # model init, data order, search split: given to every stage
+    ssl_init: str = 'random'        # pre-training starts from 'random' weights or the search's 'supernet' (needs train.C = search.C)
+    search: SearchConfig|None = None    # the method's search (SEARCHES; None: its defaults); none for 'random' and 'resnet32'
+    pretrain: BarlowConfig|None = None  # SSF-NAS's Barlow Twins pre-training (None: SSFNAS_PRETRAIN); none for the baselines
+    train: TrainConfig = TrainConfig()  # supervised long-tail training of the found network (ResNet-32: loss 'ce')
 
     def __post_init__(self):
         super().__post_init__()
         if self.method not in METHODS: raise ValueError(f"unknown method {self.method!r}: choose one of {list(METHODS)}")
-        if self.derive not in DERIVATIONS: raise ValueError(f"unknown derivation {self.derive!r}: choose one of {list(DERIVATIONS)}")
-        if self.drop_path_mode not in DROP_MODES:
-            raise ValueError(f"unknown drop_path_mode {self.drop_path_mode!r}: choose one of {DROP_MODES}")
-        if self.loss not in LOSSES: raise ValueError(f"unknown loss {self.loss!r}: choose one of {list(LOSSES)}")
         check_lt_settings(self.dataset, self.source, self.imbalance, self.profile)
         if not 0 <= self.seed < 2**32: raise ValueError(f"seed must be in 0 .. 2**32 - 1 (numpy's range), got {self.seed}")
         if self.ssl_init not in SSL_INITS: raise ValueError(f"unknown ssl_init {self.ssl_init!r}: choose one of {list(SSL_INITS)}")
-        if self.ssl_init == 'supernet' and self.method == 'ssfnas':  # the other methods have no pre-training: ignored
-            if self.C != self.search_C:
-                raise ValueError(f"ssl_init='supernet' copies the supernet's weights, which needs equal widths: C={self.C} vs "
-                                 f"search_C={self.search_C}; set C={self.search_C} (or search_C={self.C}), or ssl_init='random'")
-            if self.pretrain_epochs <= 0:
-                raise ValueError("ssl_init='supernet' initialises the pre-training, which pretrain_epochs=0 leaves out: "
-                                 "set pretrain_epochs > 0, or ssl_init='random'")
+        want = {'search': SEARCHES.get(self.method), 'pretrain': BarlowConfig if self.method == 'ssfnas' else None,
+                'train': TrainConfig}
+        for stage, cls in want.items():
+            c = getattr(self, stage)
+            if cls is None:
+                if c is not None: raise ValueError(f"method {self.method!r} has no {stage} stage: leave {stage}=None")
+                continue
+            if c is None: c = SSFNAS_PRETRAIN if stage == 'pretrain' else cls()
+            if type(c) is not cls:
+                raise TypeError(f"method {self.method!r} takes a {cls.__name__} as its {stage} config, got a {type(c).__name__}: "
+                                f"build it with PipelineConfig.preset(name, method={self.method!r})")
+            object.__setattr__(self, stage, self._with_run_fields(stage, c))
+        if self.ssl_init == 'supernet' and self.method == 'ssfnas' and self.train.C != self.search.C:
+            raise ValueError(f"ssl_init='supernet' copies the supernet's weights, which needs equal widths: train.C={self.train.C} vs "
+                             f"search.C={self.search.C}; set train.C={self.search.C} (or search.C={self.train.C}), or ssl_init='random'")
+
+    def _with_run_fields(self, stage:str, c:Config) -> Config:
+        "`c` with the run's data and seed; a stage value set apart from them (not the class default) is refused."
+        kw = {}
+        for f, top in RUN_FIELDS.items():
+            if not hasattr(c, f): continue
+            v, default = getattr(c, f), next(x.default for x in fields(c) if x.name == f)
+            if v != getattr(self, top) and v != default:
+                raise ValueError(f"{stage}.{f}={v!r} differs from the run's {top}={getattr(self, top)!r}: the data and the seed "
+                                 f"are the run's, given to every stage: set {top}={v!r}")
+            kw[f] = getattr(self, top)
+        return c.replace(**kw)
 
     @property
     def stages(self) -> list:
         "The stages this method runs, in order."
-        return (['search'] if self.method in ('ssfnas', 'fairdarts', 'darts') else []) + \
-               (['pretrain'] if self.method == 'ssfnas' and self.pretrain_epochs > 0 else []) + ['train']
+        return [s for s in ('search', 'pretrain', 'train') if getattr(self, s) is not None]
 
+
+# %% ../nbs/13_pipeline.ipynb #8796ef82
+@patch(cls_method=True)
+def add_preset(cls:PipelineConfig, name:str,
+               search:dict|None=None, # changes to every method's search defaults (fields all of SEARCHES have)
+               pretrain:dict|None=None, # changes to SSFNAS_PRETRAIN
+               train:dict|None=None, # changes to TrainConfig's defaults
+               by_method:dict|None=None, # {method: changes to its search only}
+               **kw): # the run's fields
+    "Register the preset `name`; every method's config is built (and so checked) now."
+    cls._presets[name] = dict(kw=kw, search=search or {}, pretrain=pretrain or {}, train=train or {}, by_method=by_method or {})
+    for m in METHODS: cls.preset(name, method=m)
+
+@patch(cls_method=True)
+def preset(cls:PipelineConfig, name:str, method:str='ssfnas',
+           **overrides): # run fields, or stage fields as 'search.epochs'
+    "The preset `name` for `method`, with `overrides` applied."
+    if name not in cls._presets: raise ValueError(f"unknown preset {name!r} for {cls.__name__}: choose one of {sorted(cls._presets)}")
+    if method not in METHODS: raise ValueError(f"unknown method {method!r}: choose one of {list(METHODS)}")
+    p, S = cls._presets[name], SEARCHES.get(method)
+    stages = dict(search=S(**p['search'], **p['by_method'].get(method, {})) if S else None,
+                  pretrain=SSFNAS_PRETRAIN.replace(**p['pretrain']) if method == 'ssfnas' else None,
+                  train=TrainConfig(**p['train']))
+    return cls(method=method, **stages, **p['kw']).replace(**overrides)
+
+@patch
+def replace(self:PipelineConfig, **kw):
+    "A copy with `kw` changed (stage fields as 'search.epochs'); the run's data and seed are set at the top, for every stage."
+    if 'method' in kw and kw['method'] != self.method:
+        raise ValueError(f"the method decides the stages' configs: build the config with PipelineConfig.preset(name, method={kw['method']!r})")
+    for k in [k for k in kw if '.' not in k and k not in {f.name for f in fields(self)}]:
+        at = [f"{s}.{k}" for s in self.stages if hasattr(getattr(self, s), k)]
+        if at: raise TypeError(f"PipelineConfig has no field {k!r}: it is a stage's: set {', '.join(at[:-1])}{' or ' if len(at) > 1 else ''}{at[-1]}")
+    for k in [k for k in kw if '.' in k]:
+        s, f = k.split('.', 1)
+        if s in ('search', 'pretrain') and getattr(self, s) is None: raise ValueError(f"method {self.method!r} has no {s} stage: {k} cannot be set")
+        if f in RUN_FIELDS: raise ValueError(f"{k}: the data and the seed are the run's, given to every stage: set {RUN_FIELDS[f]}= instead")
+    if any(f in kw for f in set(RUN_FIELDS.values())):  # the stages take the new data and seed (__post_init__ gives them)
+        for s in ('search', 'pretrain', 'train'):
+            c = getattr(self, s)
+            if c is None or s in kw: continue
+            nested = {k.split('.', 1)[1]: kw.pop(k) for k in [k for k in kw if k.startswith(s + '.')]}
+            kw[s] = c.replace(**{f.name: f.default for f in fields(c) if f.name in RUN_FIELDS}, **nested)
+    return Config.replace(self, **kw)
+
+@patch(cls_method=True)
+def from_dict(cls:PipelineConfig, d:dict):
+    "Build from `to_dict`'s output: each stage's dict read by the class the method uses."
+    d = dict(d); m = d.get('method', 'ssfnas')
+    for s, c in (('search', SEARCHES.get(m)), ('pretrain', BarlowConfig), ('train', TrainConfig)):
+        if isinstance(d.get(s), dict) and c is not None: d[s] = c.from_dict(d[s])
+    return Config.from_dict.__func__(cls, d)
+
+
+# %% ../nbs/13_pipeline.ipynb #5766e41c
 PipelineConfig.add_preset('paper')
-PipelineConfig.add_preset('cpu', search_epochs=10, search_C=8, search_layers=5, search_bs=64, arch_lr=3e-3,
-                          C=16, layers=8, pretrain_epochs=20, pretrain_bs=128, pretrain_proj=(512, 512),
-                          epochs=30, bs=96, cutout=0)
-PipelineConfig.add_preset('tiny', source='sample', search_epochs=2, search_C=4, search_layers=5, search_bs=32,
-                          arch_lr=0.1, search_batches=4, C=8, layers=5, pretrain_epochs=2, pretrain_bs=64,
-                          pretrain_proj=(128, 128), pretrain_batches=3, epochs=6, bs=32, lr=0.05, cutout=0, drop_path=0.1)
+PipelineConfig.add_preset('cpu', search=dict(epochs=10, C=8, layers=5, batch_size=64, arch_lr=3e-3),
+                          by_method={'fairdarts': dict(derivation='argmax')},
+                          pretrain=dict(epochs=20, bs=128, proj=(512, 512), warmup=2., eval_every=4),
+                          train=dict(C=16, layers=8, epochs=30, bs=96, cutout=0))
+PipelineConfig.add_preset('tiny', source='sample',
+                          search=dict(epochs=2, C=4, layers=5, batch_size=32, arch_lr=0.1, max_batches=4, max_valid_batches=4),
+                          by_method={'fairdarts': dict(derivation='argmax')},
+                          pretrain=dict(epochs=2, bs=64, proj=(128, 128), max_batches=3, warmup=0.2, eval_every=1),
+                          train=dict(C=8, layers=5, epochs=6, bs=32, lr=0.05, cutout=0, drop_path=0.1))
+
 
 # %% ../nbs/13_pipeline.ipynb #9b633bdd
 class TwinSearch(nn.Module):
@@ -158,56 +240,46 @@ def search_projector(n_features:int, dim:int=128) -> nn.Sequential:
     "The SSF-NAS supernet's projector: Linear(F, F) - ReLU - Linear(F, dim)."
     return nn.Sequential(nn.Linear(n_features, n_features), nn.ReLU(inplace=True), nn.Linear(n_features, dim))
 
-def random_split(n:int, seed:int=0) -> tuple[np.ndarray, np.ndarray]:
-    "A label-free 50/50 split of `n` images: (weight half, alpha half)."
-    p = np.random.RandomState(seed).permutation(n)
-    return np.sort(p[:n // 2]), np.sort(p[n // 2:])
-
-def derive(cfg:PipelineConfig, net) -> Genotype:
-    "The genotype of a supernet by the config's rule."
-    return derive_genotype(net, threshold=0.85 if cfg.derive == 'threshold' else None)
+def random_split(n:int, portion:float=0.5, seed:int=0) -> tuple[np.ndarray, np.ndarray]:
+    "A label-free split of `n` images: (weight part, `portion` of them; alpha part), each in index order."
+    p = np.random.RandomState(seed).permutation(n); k = int(n * portion)
+    return np.sort(p[:k]), np.sort(p[k:])
 
 # %% ../nbs/13_pipeline.ipynb #8b3f8218
-def ssl_supernet(cfg:PipelineConfig) -> SearchNetwork:
+def ssl_supernet(cfg:SSLSearchConfig) -> SearchNetwork:
     "The SSF-NAS supernet of `cfg`: FairDARTS cells (sigmoid over 7 operations), the search projector as its head."
-    net = SearchNetwork(cfg.search_C, None, cfg.search_layers, 'sigmoid')
-    net.head = search_projector(net.n_features, cfg.search_proj_dim)
+    net = SearchNetwork(cfg.C, None, cfg.layers, 'sigmoid', n_nodes=cfg.n_nodes)
+    net.head = search_projector(net.n_features, cfg.proj_dim)
     return net
 
-def ssl_search(cfg:PipelineConfig, # the run's settings
+def ssl_search(cfg:SSLSearchConfig, # the search's settings
                lt:LTData, # the long-tailed data (labels unused)
                run:RunDir|None=None, # stage folder (checkpoints, metrics, figures, genotype.json)
                device=None, quiet:bool=False) -> tuple[Genotype, Learner]:
     "SSF-NAS stage 1: FairDARTS search driven by the Barlow Twins loss; returns (genotype, learner)."
     set_seed(cfg.seed)
-    iw, ia = random_split(len(lt.train), cfg.seed)
+    iw, ia = random_split(len(lt.train), cfg.train_portion, cfg.split_seed)
     views = barlow_views()
-    dls = DataLoaders.from_datasets(MultiViewDataset(lt.train.subset(iw), views), None, bs=cfg.search_bs, seed=cfg.seed,
+    dls = DataLoaders.from_datasets(MultiViewDataset(lt.train.subset(iw), views), None, bs=cfg.batch_size, seed=cfg.seed,
                                     num_workers=cfg.num_workers)
     g = torch.Generator(); g.manual_seed(cfg.seed + 1)
-    arch_dl = torch.utils.data.DataLoader(MultiViewDataset(lt.train.subset(ia), views), cfg.search_bs, shuffle=True,
+    arch_dl = torch.utils.data.DataLoader(MultiViewDataset(lt.train.subset(ia), views), cfg.batch_size, shuffle=True,
                                           drop_last=True, generator=g, num_workers=cfg.num_workers)
     model = TwinSearch(ssl_supernet(cfg))
     darts = DartsCB(arch_dl, second_order=False, arch_lr=cfg.arch_lr, arch_betas=cfg.arch_betas,
-                    arch_weight_decay=cfg.arch_wd, extra_loss=lambda m: cfg.zero_one_weight * zero_one_loss(m.alphas()),
-                    derive=partial(derive, cfg))
-    learn = search_learner(model, dls, ViewsLoss(BarlowTwinsLoss(cfg.lambd, cfg.ssl_scale)), darts, lr=cfg.search_lr,
-                           lr_min=cfg.search_lr_min, momentum=0.9, weight_decay=cfg.search_wd, grad_clip=cfg.grad_clip,
-                           run=run, config=cfg, device=device, quiet=quiet, max_batches=cfg.search_batches, n_inp=2)
-    learn.fit(cfg.search_epochs)
+                    arch_weight_decay=cfg.arch_weight_decay, extra_loss=cfg.extra_loss(), derive=cfg.derive)
+    learn = search_learner(model, dls, ViewsLoss(BarlowTwinsLoss(cfg.lambd, cfg.scale)), darts, lr=cfg.lr,
+                           lr_min=cfg.lr_min, momentum=cfg.momentum, weight_decay=cfg.weight_decay, grad_clip=cfg.grad_clip,
+                           run=run, config=cfg, device=device, quiet=quiet, max_batches=cfg.max_batches, n_inp=2)
+    learn.fit(cfg.epochs)
     return darts.genotype, learn
 
 # %% ../nbs/13_pipeline.ipynb #c93d396b
-def supervised_search(cfg:PipelineConfig, run:RunDir|None=None, device=None, quiet:bool=False) -> tuple[Genotype, Learner]:
-    "Stage 1 of the DARTS / FairDARTS baselines: the supervised search of the DARTS notebook with this run's budget."
-    kw = dict(dataset=cfg.dataset, source=cfg.source, imbalance=cfg.imbalance, profile=cfg.profile, C=cfg.search_C,
-              layers=cfg.search_layers, epochs=cfg.search_epochs, batch_size=cfg.search_bs, lr=cfg.search_lr,
-              lr_min=cfg.search_lr_min, weight_decay=cfg.search_wd, grad_clip=cfg.grad_clip, arch_lr=cfg.arch_lr,
-              arch_betas=cfg.arch_betas, arch_weight_decay=cfg.arch_wd, max_batches=cfg.search_batches,
-              max_valid_batches=cfg.search_batches, seed=cfg.seed, num_workers=cfg.num_workers, split_seed=cfg.seed)
-    scfg = (SearchConfig(relaxation='softmax', **kw) if cfg.method == 'darts' else
-            FairDartsConfig(**kw, w01=10., derivation=cfg.derive))
-    learn = darts_search(scfg, run=run, device=device, quiet=quiet)
+def run_search(cfg:SearchConfig, # the run's `search`: SSLSearchConfig (SSF-NAS) or the DARTS / FairDARTS notebook's config
+               lt:LTData, run:RunDir|None=None, device=None, quiet:bool=False) -> tuple[Genotype, Learner]:
+    "Stage 1 of any method: the label-free SSF-NAS search, or the supervised search of the DARTS notebook; returns (genotype, learner)."
+    if isinstance(cfg, SSLSearchConfig): return ssl_search(cfg, lt, run, device, quiet)
+    learn = darts_search(cfg, run=run, device=device, quiet=quiet)
     return learn.darts.genotype, learn
 
 # %% ../nbs/13_pipeline.ipynb #b5a6bd7b
@@ -228,8 +300,9 @@ def eval_network(cfg:PipelineConfig, genotype:Genotype|None, n_classes:int|None)
     if cfg.method == 'resnet32':
         if n_classes is None: raise ValueError("ResNet-32 is trained supervised only (no pre-training stage)")
         return resnet32(n_classes)
-    return EvalNetwork(genotype, cfg.C, n_classes, cfg.layers, auxiliary=bool(n_classes) and cfg.aux_weight > 0,
-                       drop_path_prob=0., drop_path_mode=cfg.drop_path_mode)
+    t = cfg.train
+    return EvalNetwork(genotype, t.C, n_classes, t.layers, auxiliary=bool(n_classes) and t.aux_weight > 0,
+                       drop_path_prob=0., drop_path_mode=t.drop_path_mode)
 
 def with_inputs(cfg:Config, inputs:dict|None) -> dict:
     "A stage's config with the content hashes of its inputs, as its checkpoint records them: a resume refuses other inputs."
@@ -241,10 +314,7 @@ def pretrain(cfg:PipelineConfig, genotype:Genotype, lt:LTData, run:RunDir|None=N
              inputs:dict|None=None, # content hashes of what the stage is built from (see `stage_inputs`): kept in its checkpoint
             ) -> Learner:
     "SSF-NAS stage 2: Barlow Twins pre-training of the derived network; returns the learner."
-    bcfg = BarlowConfig(proj=tuple(cfg.pretrain_proj), lambd=cfg.lambd, scale=cfg.ssl_scale, opt='lars',
-                        lr=cfg.pretrain_lr, bs=cfg.pretrain_bs, epochs=cfg.pretrain_epochs,
-                        warmup=min(10., cfg.pretrain_epochs / 10), eval_every=max(1, cfg.pretrain_epochs // 5),
-                        probe=False, seed=cfg.seed, num_workers=cfg.num_workers, bf16=cfg.bf16)
+    bcfg = cfg.pretrain
     set_seed(cfg.seed)
     backbone = eval_network(cfg, genotype, None)
     rep = None
@@ -253,7 +323,6 @@ def pretrain(cfg:PipelineConfig, genotype:Genotype, lt:LTData, run:RunDir|None=N
         rep = init_from_supernet(backbone, supernet if isinstance(supernet, nn.Module) else load_supernet(cfg, supernet))
         if not quiet: print(f"[pretrain] started from the supernet: {rep.tensors_copied} tensors, {rep.params_copied:,} of {rep.params_total:,} parameters")
     cbs = [DDPCB(cfg.seed)] + ([CheckpointCB(run, resume=True, config=with_inputs(bcfg, inputs))] if run is not None else [])
-    if cfg.pretrain_batches: cbs.append(LimitBatchesCB(cfg.pretrain_batches, None))
     learn = barlow_learner(bcfg, lt.train, lt.test, backbone=backbone, run=run, device=device, cbs=cbs, quiet=quiet)
     learn.init_report = rep  # resuming from a checkpoint overwrites these weights, as it should
     learn.fit(bcfg.epochs)
@@ -336,8 +405,8 @@ def init_from_supernet(net:EvalNetwork, # the network of the derived genotype (m
     if not isinstance(supernet, SearchNetwork): raise TypeError(f"supernet must be a SearchNetwork, got {type(supernet).__name__}")
     if net.C != supernet.C:
         raise ValueError(f"channel widths differ: the network has C={net.C}, the supernet C={supernet.C}; weights are copied "
-                         f"between equal widths only: build the network with C={supernet.C} (PipelineConfig: C=search_C), "
-                         f"or search with search_C={net.C}")
+                         f"between equal widths only: build the network with C={supernet.C} (PipelineConfig: train.C=search.C), "
+                         f"or search with C={net.C}")
     cmap = supernet_cell_map(net.layers, supernet.layers)
     pnames = {n for n, _ in net.named_parameters()}
     rep = InitReport({}, {}, cmap, 0, sum(p.numel() for p in net.parameters()))
@@ -369,12 +438,12 @@ def load_supernet(cfg:PipelineConfig, path:str|Path # the `search/supernet.pt` o
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path} not found: ssl_init='supernet' needs the supernet the search stage saves (run the search first)")
-    net = ssl_supernet(cfg)
+    net = ssl_supernet(cfg.search)
     TwinSearch(net).load_state_dict(read_checkpoint(path, 'weights file'))
     return net
 
 # %% ../nbs/13_pipeline.ipynb #180a4401
-def _loss_name(cfg): return 'ce' if cfg.method == 'resnet32' else cfg.loss
+def _loss_name(cfg): return 'ce' if cfg.method == 'resnet32' else cfg.train.loss
 
 def train_supervised(cfg:PipelineConfig, genotype:Genotype|None, lt:LTData, run:RunDir|None=None,
                      backbone_state:dict|None=None, # pre-trained backbone weights (stage 2)
@@ -389,23 +458,23 @@ def train_supervised(cfg:PipelineConfig, genotype:Genotype|None, lt:LTData, run:
         missing, unexpected = model.load_state_dict(backbone_state, strict=False)
         bad = [k for k in missing if not k.startswith(('head.', 'auxiliary_head.'))]
         if bad or unexpected: raise ValueError(f"the pre-trained weights do not fit this network: missing {bad[:5]}, unexpected {unexpected[:5]}")
-    dev = get_device(device)
+    dev, t = get_device(device), cfg.train
     test_ds = ImageDataset(lt.test, test_tfms())
-    dls = DataLoaders.from_datasets(ImageDataset(lt.train, train_tfms(cfg.cutout)), test_ds, bs=cfg.bs, seed=cfg.seed,
-                                    num_workers=cfg.num_workers, pin_memory=dev.type == 'cuda')
-    loss_func, loss_cbs = get_loss(_loss_name(cfg), counts, gamma=cfg.gamma, tau=cfg.tau)
-    cbs = [DeviceCB(dev), DDPCB(cfg.seed), LRSchedCB(partial(cosine_lr, eta_min=0.), every='epoch'), GradClipCB(cfg.grad_clip),
+    dls = DataLoaders.from_datasets(ImageDataset(lt.train, train_tfms(t.cutout)), test_ds, bs=t.bs, seed=cfg.seed,
+                                    num_workers=t.num_workers, pin_memory=dev.type == 'cuda')
+    loss_func, loss_cbs = get_loss(_loss_name(cfg), counts, gamma=t.gamma, tau=t.tau)
+    cbs = [DeviceCB(dev), DDPCB(cfg.seed), LRSchedCB(partial(cosine_lr, eta_min=0.), every='epoch'), GradClipCB(t.grad_clip),
            MetricsCB(accuracy=accuracy, balanced_accuracy=balanced_accuracy), ProgressCB(quiet=quiet), *loss_cbs]
-    if dev.type == 'cuda': cbs += [ChannelsLastCB()] + ([MixedPrecisionCB()] if cfg.bf16 else [])
+    if dev.type == 'cuda': cbs += [ChannelsLastCB()] + ([MixedPrecisionCB()] if t.bf16 else [])
     if isinstance(model, EvalNetwork):
-        cbs.append(DropPathCB(cfg.drop_path))
-        if model.auxiliary: cbs.append(AuxLossCB(cfg.aux_weight))
-    if cfg.train_batches: cbs.append(LimitBatchesCB(cfg.train_batches, None))  # the evaluation always sees the whole test set
+        cbs.append(DropPathCB(t.drop_path))
+        if model.auxiliary: cbs.append(AuxLossCB(t.aux_weight))
+    if t.max_batches: cbs.append(LimitBatchesCB(t.max_batches, None))  # the evaluation always sees the whole test set
     if run is not None: cbs.append(CheckpointCB(run, resume=True, config=with_inputs(cfg, inputs)))
-    learn = Learner(model, dls, loss_func, lr=cfg.lr, cbs=cbs, opt_func=partial(sgd, momentum=cfg.momentum, weight_decay=cfg.wd),
+    learn = Learner(model, dls, loss_func, lr=t.lr, cbs=cbs, opt_func=partial(sgd, momentum=t.momentum, weight_decay=t.wd),
                     run=run, config=cfg)
-    learn.fit(cfg.epochs)
-    logits, y = learn.get_preds(torch.utils.data.DataLoader(test_ds, batch_size=2 * cfg.bs, num_workers=cfg.num_workers))
+    learn.fit(t.epochs)
+    logits, y = learn.get_preds(torch.utils.data.DataLoader(test_ds, batch_size=2 * t.bs, num_workers=t.num_workers))
     rep = Report.from_predictions(y, logits.argmax(1), counts, lt.classes, class_groups(counts), name=cfg.method,
                                   info={'params': count_params(model), 'loss': _loss_name(cfg), 'device': str(dev)})
     rep.history = learn.history
@@ -414,28 +483,56 @@ def train_supervised(cfg:PipelineConfig, genotype:Genotype|None, lt:LTData, run:
 # %% ../nbs/13_pipeline.ipynb #977fe9c2
 def _label(cfg, lt, dev) -> str:
     return (f"{lt.name.upper()}-LT (ρ = {lt.imbalance:g}, {lt.source} data, {len(lt.train)} train / {len(lt.test)} test) · "
-            f"{cfg.epochs} training epochs · device: {dev}")
+            f"{cfg.train.epochs} training epochs · device: {dev}")
 
 def _fig(run:RunDir, name:str, fig):
     run.save_fig(fig, name); plt.close(fig)
 
-def _barrier():
-    if dist.is_available() and dist.is_initialized(): dist.barrier()
+def _digest(b:bytes) -> str: return hashlib.sha256(b).hexdigest()[:16]
+def _file_digest(f:Path) -> str: return _digest(f.read_bytes()) if f.exists() else 'missing'
 
-def _finish_stage(out:Path, stage:str, cfg:PipelineConfig, lt:LTData, dev, learn, result) -> dict:
-    "Write a finished stage's weights, figures and done.json (main process only)."
-    sd = RunDir(out/stage)
-    if stage == 'search':
-        g = result; g.save(sd/'genotype.json')
+class Stage:
+    "One stage of a run, in the folder `out/<name>/`: what it is built from, how it trains, what it leaves for later stages."
+    name, done_keys = '', ('seconds',)  # done_keys: what its done.json must hold
+    def __repr__(self): return f"{type(self).__name__}()"
+    def inputs(self, cfg:PipelineConfig, out:Path) -> dict:
+        "Content hashes of the files of earlier stages it reads (kept in its checkpoint and done.json)."
+        return {'search/genotype.json': _digest(json.dumps(search_genotype(out).to_dict(), sort_keys=True).encode())} \
+               if 'search' in cfg.stages else {}
+    def run(self, cfg, out:Path, lt:LTData, sd:RunDir, dev, quiet:bool, main:bool, inputs:dict) -> tuple:
+        "Train the stage into `sd`; returns (result, learner)."
+        raise NotImplementedError
+    def save(self, cfg, out:Path, lt:LTData, dev, learn, result) -> dict:
+        "Write what later stages and the summary read (main process only); returns the record of its done.json."
+        raise NotImplementedError
+
+
+# %% ../nbs/13_pipeline.ipynb #df410e39
+class SearchStage(Stage):
+    "The method's search; leaves the genotype, the supernet and the architecture figures."
+    name, done_keys = 'search', ('genotype', 'seconds')
+    def inputs(self, cfg, out): return {}
+    def run(self, cfg, out, lt, sd, dev, quiet, main, inputs):
+        return run_search(cfg.search, lt, sd, dev, quiet) if main else (None, None)  # one process: the others wait
+    def save(self, cfg, out, lt, dev, learn, g):
+        sd = RunDir(out/self.name)  # figures first, then the files of a finished stage: an interruption only repeats the save
         net = learn.model.net if isinstance(learn.model, TwinSearch) else learn.model
-        h = learn.darts.history
-        _fig(sd, 'alphas', plot_alpha_heatmaps(h, net.primitives, net.relaxation))
-        _fig(sd, 'alpha_trajectories', plot_alpha_trajectories(h, net.primitives, net.relaxation))
-        _fig(sd, 'skips', plot_skips(h))
-        if net.relaxation == 'sigmoid': _fig(sd, 'sigmoid_hist', plot_sigmoid_hist(h))
+        if net.relaxation == 'sigmoid': _fig(sd, 'sigmoid_hist', plot_sigmoid_hist(learn.darts.history))
+        if isinstance(cfg.search, SSLSearchConfig): save_search(sd, learn)  # darts_search saved its own
         atomic_torch_save(learn.model.state_dict(), sd/'supernet.pt')
         return {'genotype': g.to_dict(), 'n_skip_normal': n_skips(g), 'params_supernet': count_params(net)}
-    if stage == 'pretrain':
+
+class PretrainStage(Stage):
+    "SSF-NAS's Barlow Twins pre-training of the found network; leaves its weights (`backbone.pt`)."
+    name, done_keys = 'pretrain', ('final_loss', 'seconds')
+    def inputs(self, cfg, out):
+        d = super().inputs(cfg, out)
+        if cfg.ssl_init == 'supernet': d['search/supernet.pt'] = _file_digest(Path(out)/'search'/'supernet.pt')
+        return d
+    def run(self, cfg, out, lt, sd, dev, quiet, main, inputs):
+        return None, pretrain(cfg, search_genotype(out), lt, sd, dev, quiet, supernet=out/'search'/'supernet.pt', inputs=inputs)
+    def save(self, cfg, out, lt, dev, learn, result):
+        sd = RunDir(out/self.name)
         atomic_torch_save(learn.model.backbone.state_dict(), sd/'backbone.pt')
         rep = getattr(learn, 'init_report', None)
         if rep is not None: save_json(rep.to_dict(), sd/'init.json')
@@ -443,20 +540,36 @@ def _finish_stage(out:Path, stage:str, cfg:PipelineConfig, lt:LTData, dev, learn
         return {'knn_acc': knn and knn['acc'], 'knn_bal_acc': knn and knn['bal_acc'],
                 'final_loss': float(learn.history.train_loss.iloc[-1]),
                 **({'init': {k: v for k, v in rep.to_dict().items() if k != 'kept'}} if rep is not None else {})}
-    rep = result
-    atomic_torch_save(learn.model.state_dict(), sd/'model.pt')
-    title = f"{cfg.method}: " + '{}' + f"\n{_label(cfg, lt, dev)}"
-    _fig(sd, 'per_class_accuracy', plot_per_class(rep, title=title.format('per-class test accuracy vs training count')))
-    _fig(sd, 'confusion', plot_confusion(rep, title=title.format('confusion matrix (row-normalised)')))
-    _fig(sd, 'curves', plot_history(rep.history, title=title.format('training curves')))
-    return rep.to_dict()
 
-_DONE_KEYS = {'search': ('genotype', 'seconds'), 'pretrain': ('final_loss', 'seconds'), 'train': ('top1_micro', 'top1_balanced', 'seconds')}
+class TrainStage(Stage):
+    "Supervised long-tail training and evaluation; leaves the model and its per-class figures."
+    name, done_keys = 'train', ('top1_micro', 'top1_balanced', 'seconds')
+    def inputs(self, cfg, out):
+        d = super().inputs(cfg, out)
+        if 'pretrain' in cfg.stages: d['pretrain/backbone.pt'] = _file_digest(Path(out)/'pretrain'/'backbone.pt')
+        return d
+    def run(self, cfg, out, lt, sd, dev, quiet, main, inputs):
+        bb = read_checkpoint(out/'pretrain'/'backbone.pt', 'weights file') if 'pretrain' in cfg.stages else None
+        g = _genotype_for_training(cfg, out)
+        if g is not None and main: g.save(sd/'genotype.json')
+        return train_supervised(cfg, g, lt, sd, bb, dev, quiet, inputs=inputs)
+    def save(self, cfg, out, lt, dev, learn, rep):
+        sd = RunDir(out/self.name)
+        title = f"{cfg.method}: " + '{}' + f"\n{_label(cfg, lt, dev)}"
+        _fig(sd, 'per_class_accuracy', plot_per_class(rep, title=title.format('per-class test accuracy vs training count')))
+        _fig(sd, 'confusion', plot_confusion(rep, title=title.format('confusion matrix (row-normalised)')))
+        _fig(sd, 'curves', plot_history(rep.history, title=title.format('training curves')))
+        atomic_torch_save(learn.model.state_dict(), sd/'model.pt')  # the figures first: see SearchStage.save
+        return rep.to_dict()
 
+STAGES = {s.name: s for s in (SearchStage(), PretrainStage(), TrainStage())}
+
+
+# %% ../nbs/13_pipeline.ipynb #1dc24ce0
 def read_done(out:Path, stage:str) -> dict:
     "A finished stage's done.json, refused with the fix when it lacks what the stage writes."
     f = Path(out)/stage/'done.json'; d = load_json(f)
-    missing = [k for k in _DONE_KEYS[stage] if not isinstance(d, dict) or k not in d]
+    missing = [k for k in STAGES[stage].done_keys if not isinstance(d, dict) or k not in d]
     if missing: raise ValueError(f"{f} is incomplete (no {', '.join(missing)}): delete it to redo the {stage} stage "
                                  "(its checkpoint makes that quick)")
     return d
@@ -473,17 +586,9 @@ def _genotype_for_training(cfg, out:Path) -> Genotype|None:
     if 'search' in cfg.stages: return search_genotype(out)
     return random_genotype(cfg.seed) if cfg.method == 'random' else None
 
-def _digest(b:bytes) -> str: return hashlib.sha256(b).hexdigest()[:16]
-def _file_digest(f:Path) -> str: return _digest(f.read_bytes()) if f.exists() else 'missing'
-
 def stage_inputs(cfg:PipelineConfig, out:Path, stage:str) -> dict:
     "Content hashes of the files of earlier stages that `stage` is built from (kept in its checkpoint and done.json)."
-    d, out = {}, Path(out)
-    if stage != 'search' and 'search' in cfg.stages:
-        d['search/genotype.json'] = _digest(json.dumps(search_genotype(out).to_dict(), sort_keys=True).encode())
-    if stage == 'pretrain' and cfg.ssl_init == 'supernet': d['search/supernet.pt'] = _file_digest(out/'search'/'supernet.pt')
-    if stage == 'train' and 'pretrain' in cfg.stages: d['pretrain/backbone.pt'] = _file_digest(out/'pretrain'/'backbone.pt')
-    return d
+    return STAGES[stage].inputs(cfg, Path(out))
 
 def _check_inputs(out:Path, stage:str, done:dict, now:dict):
     "Refuse a finished stage whose inputs changed after it finished (a done.json from before inputs were kept is trusted)."
@@ -493,6 +598,11 @@ def _check_inputs(out:Path, stage:str, done:dict, now:dict):
         if was.get(k) != now.get(k):
             raise ValueError(f"{Path(out)/k} changed after the {stage} stage finished (content {was.get(k)} then, "
                              f"{now.get(k)} now): restore it, or delete {Path(out)/stage/'done.json'} to redo the {stage} stage")
+
+
+# %% ../nbs/13_pipeline.ipynb #63c6cb19
+def _barrier():
+    if dist.is_available() and dist.is_initialized(): dist.barrier()
 
 def run_pipeline(cfg:PipelineConfig, # the run's settings
                  out:str|Path, # run folder
@@ -518,39 +628,22 @@ def _run_stages(cfg:PipelineConfig, out:Path, info, dev, quiet:bool, lt:LTData) 
     _barrier()
     if not main: run = RunDir(out, cfg)  # checks the config the main process wrote
     quiet = quiet or not main
-    for stage in cfg.stages:
-        sd = RunDir(out/stage)
-        inputs = stage_inputs(cfg, out, stage)
+    for st in (STAGES[s] for s in cfg.stages):
+        sd, inputs = RunDir(out/st.name), st.inputs(cfg, out)
         if (sd/'done.json').exists():
-            _check_inputs(out, stage, read_done(out, stage), inputs)  # a damaged or stale one fails before anything is written
-            if not quiet: print(f"[{stage}] done already: skipped")
+            _check_inputs(out, st.name, read_done(out, st.name), inputs)  # a damaged or stale one fails before anything is written
+            if not quiet: print(f"[{st.name}] done already: skipped")
             continue
-        if not quiet: print(f"[{stage}] running ({cfg.method}, {dev}{f', {info.world_size} processes' if info.distributed and stage != 'search' else ''})")
+        if not quiet: print(f"[{st.name}] running ({cfg.method}, {dev}{f', {info.world_size} processes' if info.distributed and st.name != 'search' else ''})")
         t0 = time.time()
-        try: result, learn = _run_stage(stage, cfg, out, lt, sd, dev, quiet, main, inputs)
-        except NaNLossError as e: raise NaNLossError(f"{cfg.method} run in {out}, {stage} stage: {e}") from None
+        try: result, learn = st.run(cfg, out, lt, sd, dev, quiet, main, inputs)
+        except NaNLossError as e: raise NaNLossError(f"{cfg.method} run in {out}, {st.name} stage: {e}") from None
         if main:
-            done = _finish_stage(out, stage, cfg, lt, dev, learn, result)
+            done = st.save(cfg, out, lt, dev, learn, result)
             done.update(seconds=round(time.time() - t0, 1), inputs=inputs)
             save_json(done, sd/'done.json')
         _barrier()
     return _summarize(cfg, out, str(dev)) if main else None
-
-def _run_stage(stage:str, cfg:PipelineConfig, out:Path, lt:LTData, sd:RunDir, dev, quiet:bool, main:bool, inputs:dict):
-    "Train one stage; returns (result, learner)."
-    result = learn = None
-    if stage == 'search':
-        if main:  # single-process by design: the other processes wait
-            result, learn = (ssl_search(cfg, lt, sd, dev, quiet) if cfg.method == 'ssfnas' else
-                             supervised_search(cfg, sd, dev, quiet))
-    elif stage == 'pretrain':
-        learn = pretrain(cfg, search_genotype(out), lt, sd, dev, quiet, supernet=out/'search'/'supernet.pt', inputs=inputs)
-    else:
-        bb = read_checkpoint(out/'pretrain'/'backbone.pt', 'weights file') if 'pretrain' in cfg.stages else None
-        g = _genotype_for_training(cfg, out)
-        if g is not None and main: g.save(sd/'genotype.json')
-        result, learn = train_supervised(cfg, g, lt, sd, bb, dev, quiet, inputs=inputs)
-    return result, learn
 
 def _summarize(cfg:PipelineConfig, out:Path, dev:str) -> dict:
     "summary.json of the run, and its main figures (genotype graph, per-class accuracy, confusion) in figures/."
@@ -565,3 +658,4 @@ def _summarize(cfg:PipelineConfig, out:Path, dev:str) -> dict:
                               genotype=g.to_dict() if g is not None else None,
                               search=done.get('search'), pretrain=done.get('pretrain'),
                               figures=sorted(f'figures/{p.name}' for p in run.figures.glob('*.png')))
+

