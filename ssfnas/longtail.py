@@ -4,27 +4,30 @@
 
 # %% ../nbs/05_longtail.ipynb #7a22c24d
 from __future__ import annotations
-import contextlib, time
+import contextlib, re, shutil, subprocess, sys, time
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 import numpy as np
+import pandas as pd
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 import matplotlib.pyplot as plt
-from .core import Config, RunDir, set_seed, get_device, has_gpu, atomic_torch_save, save_json, load_json
+from .core import Config, RunDir, set_seed, get_device, has_gpu, atomic_torch_save, atomic_write, save_json, load_json
 from .data import (get_cifar_lt, LTData, ImageDataset, DataLoaders, train_tfms, test_tfms, class_groups, check_lt_settings,
-                         BatchLoader, has_cifar)
+                         BatchLoader, has_cifar, Arrays, load_cifar)
 from .learner import (Learner, sgd, LRSchedCB, multistep_lr, MetricsCB, accuracy, balanced_accuracy, DeviceCB,
                             ProgressCB, CheckpointCB, StepSettings, step_cbs, pick_step_settings)
 from .losses import get_loss, LOSSES
 from .evaluation import Report, compare, plot_per_class, plot_confusion, plot_history
 
 # %% auto #0
-__all__ = ['NormedLinear', 'ShortcutA', 'CifarBasicBlock', 'ResNetCifar', 'resnet32', 'n_params', 'LTTrainConfig', 'lr_schedule',
-           'step_settings', 'tail_accuracy_metric', 'data_label', 'train_longtail', 'run_title']
+__all__ = ['LDAM_FILES', 'LDAM_ARGS', 'NormedLinear', 'ShortcutA', 'CifarBasicBlock', 'ResNetCifar', 'resnet32', 'n_params',
+           'LTTrainConfig', 'lr_schedule', 'step_settings', 'tail_accuracy_metric', 'data_label', 'train_longtail',
+           'run_title', 'check_ldam_reference', 'write_cifar10_python', 'patch_ldam_schedule', 'run_ldam_reference',
+           'parity']
 
 # %% ../nbs/05_longtail.ipynb #fe837991
 class NormedLinear(nn.Module):
@@ -237,3 +240,132 @@ def _save_run(run:RunDir, rep:Report, model:nn.Module):
             'curves': plot_history(rep.history, title=run_title(rep, f'{rep.name}: training curves'))}
     for n, f in figs.items(): run.save_fig(f, n); plt.close(f)
     run.update_summary(**rep.to_dict(), figures=[f'figures/{n}.png' for n in figs])
+
+# %% ../nbs/05_longtail.ipynb #6001d584
+LDAM_FILES = ('cifar_train.py', 'imbalance_cifar.py', 'losses.py', 'utils.py', 'models/resnet_cifar.py')
+
+def check_ldam_reference(ldam_dir:str|Path # a checkout of github.com/kaidic/LDAM-DRW
+                        ) -> Path:
+    "The LDAM-DRW checkout at `ldam_dir`, refused with how to get it when one of its files is missing."
+    d = Path(ldam_dir).expanduser()
+    missing = [f for f in LDAM_FILES if not (d/f).exists()]
+    if missing: raise FileNotFoundError(f"{d} is not a checkout of the original LDAM-DRW code (missing {', '.join(missing)}): "
+                                        "git clone https://github.com/kaidic/LDAM-DRW and pass its folder")
+    return d
+
+def write_cifar10_python(train:Arrays, test:Arrays, root:str|Path) -> Path:
+    "CIFAR-10 in its original python-pickle layout under `root/cifar-10-batches-py/` (5 training batches in order, the test batch, the class names): what torchvision's `CIFAR10` reads."
+    import pickle
+    d = Path(root)/'cifar-10-batches-py'; d.mkdir(parents=True, exist_ok=True)
+    def dump(name, a:Arrays):
+        rows = a.x.transpose(0, 3, 1, 2).reshape(len(a.x), -1)  # each row: the red plane, then green, then blue
+        atomic_write(d/name, pickle.dumps({'data': np.ascontiguousarray(rows), 'labels': a.y.tolist()}))
+    for i, part in enumerate(np.array_split(np.arange(len(train.y)), 5)):
+        dump(f'data_batch_{i + 1}', Arrays(train.x[part], train.y[part], train.classes))
+    dump('test_batch', test)
+    atomic_write(d/'batches.meta', pickle.dumps({'label_names': list(train.classes)}))
+    return d
+
+
+# %% ../nbs/05_longtail.ipynb #9db47038
+def patch_ldam_schedule(src:str, # the text of LDAM-DRW's `cifar_train.py`
+                        warmup:int, milestones:tuple, drw_epoch:int) -> str:
+    "`cifar_train.py` with its schedule's constants (5 warm-up epochs, lr ×0.01 after epoch 160 and again after 180, DRW from 160) replaced: the one change made to the original code's training."
+    m1, m2 = milestones
+    subs = [('    if epoch <= 5:\n        lr = args.lr * epoch / 5\n', f'    if epoch <= {warmup}:\n        lr = args.lr * epoch / {warmup}\n'),
+            ('    elif epoch > 180:\n', f'    elif epoch > {m2}:\n'), ('    elif epoch > 160:\n', f'    elif epoch > {m1}:\n'),
+            ('idx = epoch // 160\n', f'idx = min(epoch // {drw_epoch}, 1)\n')]
+    for old, new in subs:
+        if src.count(old) != 1:
+            raise ValueError(f"cifar_train.py has {src.count(old)} copies of {old.strip()!r} where the patch expects one: "
+                             "the original code changed; check out commit 2536330 of kaidic/LDAM-DRW")
+        src = src.replace(old, new)
+    return src
+
+
+# %% ../nbs/05_longtail.ipynb #f5b48dde
+_LDAM_RUNNER = '''# Runs the original LDAM-DRW cifar_train.py on the CPU: its .cuda() calls become no-ops, torchvision reads the
+# CIFAR-10 written by ssfnas (no download, no checksum), tensorboardX and sklearn are replaced by small stand-ins.
+import sys, types, numpy as np, torch, torchvision
+torch.set_num_threads(int(sys.argv[1]))
+torch.Tensor.cuda = lambda self, *a, **k: self
+torch.nn.Module.cuda = lambda self, *a, **k: self
+torch.cuda.FloatTensor = torch.FloatTensor  # LDAMLoss builds its margins and one-hot masks with it
+torchvision.datasets.CIFAR10.download = lambda self: None
+torchvision.datasets.CIFAR10._check_integrity = lambda self: True
+torchvision.datasets.CIFAR10.meta = dict(torchvision.datasets.CIFAR10.meta, md5=None)  # a file written here: no checksum
+class SummaryWriter:
+    def __init__(self, *a, **k): pass
+    def __getattr__(self, name): return lambda *a, **k: None
+def confusion_matrix(y, p):
+    y, p = np.asarray(y), np.asarray(p); n = int(max(y.max(), p.max())) + 1
+    return np.bincount(y * n + p, minlength=n * n).reshape(n, n)
+sys.modules['tensorboardX'] = types.SimpleNamespace(SummaryWriter=SummaryWriter)
+sys.modules['sklearn'] = types.ModuleType('sklearn')
+sys.modules['sklearn.metrics'] = types.SimpleNamespace(confusion_matrix=confusion_matrix)
+sys.modules['sklearn.utils'] = types.ModuleType('sklearn.utils')  # utils.py imports unique_labels for a plot it never makes here
+sys.modules['sklearn.utils.multiclass'] = types.SimpleNamespace(unique_labels=lambda *ys: np.unique(np.concatenate(ys)))
+sys.argv = ['cifar_train.py'] + sys.argv[2:]
+import cifar_train
+cifar_train.main()
+'''
+LDAM_ARGS = {'ce': ['--loss_type', 'CE', '--train_rule', 'None'], 'ldam_drw': ['--loss_type', 'LDAM', '--train_rule', 'DRW']}
+
+def run_ldam_reference(ldam_dir:str|Path, # a checkout of kaidic/LDAM-DRW
+                       out:str|Path, # folder of this run (a finished one is read, not run again)
+                       loss:str='ce', # 'ce' or 'ldam_drw'
+                       epochs:int=30, warmup:int=2, milestones:tuple=(24, 27), drw_epoch:int=24, seed:int=0,
+                       threads:int|None=None, # torch threads (default: this process's)
+                       data:str|Path|None=None, # folder for the CIFAR-10 pickles (default: out/../cifar10_python)
+                      ) -> dict:
+    "Train with the original LDAM-DRW code on this machine (CPU shims, the schedule patched to `epochs`); returns its final top-1 and per-class accuracy on the test set."
+    if loss not in LDAM_ARGS: raise ValueError(f"the reference runs {list(LDAM_ARGS)}, got {loss!r}")
+    src, out = check_ldam_reference(ldam_dir), Path(out)
+    if (out/'result.json').exists(): return load_json(out/'result.json')
+    data = Path(data) if data is not None else out.parent/'cifar10_python'
+    if not (data/'cifar-10-batches-py'/'test_batch').exists(): write_cifar10_python(*load_cifar('cifar10'), data)
+    code = out/'code'
+    if code.exists(): shutil.rmtree(code)  # an interrupted run starts afresh: the original code does not resume on a CPU
+    shutil.copytree(src, code, ignore=shutil.ignore_patterns('.git', 'log', 'checkpoint', 'data'))
+    (code/'cifar_train.py').write_text(patch_ldam_schedule((src/'cifar_train.py').read_text(), warmup, milestones, drw_epoch))
+    (code/'run_on_cpu.py').write_text(_LDAM_RUNNER)
+    (code/'data').symlink_to(data.resolve())
+    args = [sys.executable, 'run_on_cpu.py', str(threads or torch.get_num_threads()), *LDAM_ARGS[loss], '--epochs', str(epochs),
+            '--seed', str(seed), '-j', '0', '--exp_str', 'ssfnas', '--root_log', 'log', '--root_model', 'checkpoint']
+    t0 = time.time()
+    with open(out/'stdout.txt', 'w') as f: r = subprocess.run(args, cwd=code, stdout=f, stderr=subprocess.STDOUT)
+    if r.returncode: raise RuntimeError(f"the original code failed (exit {r.returncode}): see {out/'stdout.txt'}")
+    log = next((code/'log').glob('*/log_test.csv')).read_text()
+    top1 = [float(x) for x in re.findall(r'val Results: Prec@1 ([\d.]+)', log)]
+    per_class = re.findall(r'val Class Accuracy: \[([^\]]*)\]', log)[-1]
+    res = {'loss': loss, 'epochs': epochs, 'seed': seed, 'top1': top1[-1] / 100, 'best_top1': max(top1) / 100,
+           'per_class': [float(x) for x in per_class.split(',')], 'seconds': round(time.time() - t0, 1),
+           'schedule': {'warmup': warmup, 'milestones': list(milestones), 'drw_epoch': drw_epoch},
+           'code': 'kaidic/LDAM-DRW, cifar_train.py with the schedule patched (patch_ldam_schedule), run on the CPU by run_on_cpu.py'}
+    save_json(res, out/'result.json'); shutil.rmtree(code)
+    return res
+
+
+# %% ../nbs/05_longtail.ipynb #78512fbe
+def parity(ldam_dir:str|Path, # a checkout of kaidic/LDAM-DRW
+           root:str|Path, # folder of the runs (finished ones are read, not run again)
+           epochs:int=30, warmup:int=2, milestones:tuple=(24, 27), drw_epoch:int=24, # the common short schedule
+           seeds=(0, 1), # our seeds (the original runs once, with seed 0)
+           losses=('ce', 'ldam_drw'), data:LTData|None=None) -> pd.DataFrame:
+    "Final top-1 of the original LDAM-DRW code and of `train_longtail` at the same short schedule on CIFAR-10-LT (ρ = 100)."
+    root = Path(root); check_ldam_reference(ldam_dir)
+    data = data or get_cifar_lt('cifar10', imbalance=100)
+    cfg = LTTrainConfig.preset('paper', preset_name=f'paper, {epochs} epochs', epochs=epochs, warmup=warmup,
+                               milestones=tuple(milestones), drw_epoch=drw_epoch)
+    rows = []
+    for loss in losses:
+        ref = run_ldam_reference(ldam_dir, root/f'original_{loss}', loss, epochs, warmup, milestones, drw_epoch)
+        ours = np.array([100 * train_longtail(cfg.replace(seed=s), loss, data=data, run_dir=root/f'ours_{loss}_s{s}',
+                                              quiet=True).balanced for s in seeds])
+        d = float(ours.mean() - 100 * ref['top1'])
+        rows.append({'loss': loss, 'original %': round(100 * ref['top1'], 2), 'ours %': round(float(ours.mean()), 2),
+                     'ours per seed': ', '.join(f'{a:.2f}' for a in ours), 'difference': round(d, 2),
+                     'agrees': bool(abs(d) <= 1.5 or ours.min() <= 100 * ref['top1'] <= ours.max()),
+                     'original minutes': round(ref['seconds'] / 60, 1)})
+    return pd.DataFrame(rows).set_index('loss')
+
