@@ -359,9 +359,9 @@ def parity(ldam_dir:str|Path, # a checkout of kaidic/LDAM-DRW
                                milestones=tuple(milestones), drw_epoch=drw_epoch)
     rows = []
     for loss in losses:
-        ref = run_ldam_reference(ldam_dir, root/f'original_{loss}', loss, epochs, warmup, milestones, drw_epoch)
         ours = np.array([100 * train_longtail(cfg.replace(seed=s), loss, data=data, run_dir=root/f'ours_{loss}_s{s}',
-                                              quiet=True).balanced for s in seeds])
+                                              quiet=True).balanced for s in seeds])  # first: ours resume, the original restarts
+        ref = run_ldam_reference(ldam_dir, root/f'original_{loss}', loss, epochs, warmup, milestones, drw_epoch)
         d = float(ours.mean() - 100 * ref['top1'])
         rows.append({'loss': loss, 'original %': round(100 * ref['top1'], 2), 'ours %': round(float(ours.mean()), 2),
                      'ours per seed': ', '.join(f'{a:.2f}' for a in ours), 'difference': round(d, 2),
