@@ -96,6 +96,10 @@ SSFNAS_PRETRAIN = BarlowConfig(lambd=0.0051, scale=1.0, epochs=200, warmup=10., 
 RUN_FIELDS = {'dataset': 'dataset', 'source': 'source', 'imbalance': 'imbalance', 'profile': 'profile', 'seed': 'seed',
               'split_seed': 'seed'}  # stage field -> the run's field it takes
 
+def _run_field_defaults(c:Config) -> dict:
+    "A stage config's class defaults of the fields it takes from the run."
+    return {f.name: f.default for f in fields(c) if f.name in RUN_FIELDS}
+
 @dataclass(frozen=True)
 class PipelineConfig(Config):
     "An SSF-NAS (or baseline) run: its data and seed, and the config of each of its stages."
@@ -135,9 +139,8 @@ class PipelineConfig(Config):
     def _with_run_fields(self, stage:str, c:Config) -> Config:
         "`c` with the run's data and seed; a stage value set apart from them (not the class default) is refused."
         kw = {}
-        for f, top in RUN_FIELDS.items():
-            if not hasattr(c, f): continue
-            v, default = getattr(c, f), next(x.default for x in fields(c) if x.name == f)
+        for f, default in _run_field_defaults(c).items():
+            v, top = getattr(c, f), RUN_FIELDS[f]
             if v != getattr(self, top) and v != default:
                 raise ValueError(f"{stage}.{f}={v!r} differs from the run's {top}={getattr(self, top)!r}: the data and the seed "
                                  f"are the run's, given to every stage: set {top}={v!r}")
@@ -191,7 +194,7 @@ def replace(self:PipelineConfig, **kw):
             c = getattr(self, s)
             if c is None or s in kw: continue
             nested = {k.split('.', 1)[1]: kw.pop(k) for k in [k for k in kw if k.startswith(s + '.')]}
-            kw[s] = c.replace(**{f.name: f.default for f in fields(c) if f.name in RUN_FIELDS}, **nested)
+            kw[s] = c.replace(**_run_field_defaults(c), **nested)
     return Config.replace(self, **kw)
 
 @patch(cls_method=True)
@@ -501,10 +504,10 @@ class Stage:
                if 'search' in cfg.stages else {}
     def run(self, cfg, out:Path, lt:LTData, sd:RunDir, dev, quiet:bool, main:bool, inputs:dict) -> tuple:
         "Train the stage into `sd`; returns (result, learner)."
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define run(cfg, out, lt, sd, dev, quiet, main, inputs)")
     def save(self, cfg, out:Path, lt:LTData, dev, learn, result) -> dict:
         "Write what later stages and the summary read (main process only); returns the record of its done.json."
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define save(cfg, out, lt, dev, learn, result)")
 
 
 # %% ../nbs/13_pipeline.ipynb #df410e39
