@@ -16,6 +16,7 @@ help:
 $(STAMP): pyproject.toml
 	@bash tools/install_apt.sh dot graphviz
 	@bash tools/install_apt.sh c++ g++
+	@bash tools/install_apt.sh ninja ninja-build
 	@bash tools/install_apt.sh chromium chromium
 	@bash tools/install_apt.sh chromedriver chromium-driver
 	@test -x $(PY) || bash tools/check_disk.sh 8

@@ -7,9 +7,9 @@ __all__ = []
 
 # %% ../nbs/90_all.ipynb #525a6a9a
 from . import (core as _core, data as _data, learner as _learner, losses as _losses, evaluation as _evaluation,
-                    longtail as _longtail, ops as _ops, genotypes as _genotypes, networks as _networks, darts as _darts,
-                    fairdarts as _fairdarts, barlow as _barlow, distributed as _distributed, pipeline as _pipeline,
-                    experiments as _experiments, cli as _cli)
+                    longtail as _longtail, ops as _ops, genotypes as _genotypes, networks as _networks, fast as _fast,
+                    darts as _darts, fairdarts as _fairdarts, barlow as _barlow, distributed as _distributed,
+                    pipeline as _pipeline, experiments as _experiments, cli as _cli)
 from .core import *
 from .data import *
 from .learner import *
@@ -19,6 +19,7 @@ from .longtail import *
 from .ops import *
 from .genotypes import *
 from .networks import *
+from .fast import *
 from .darts import *
 from .fairdarts import *
 from .barlow import *
@@ -27,7 +28,7 @@ from .pipeline import *
 from .experiments import *
 from .cli import *
 
-_modules = (_core, _data, _learner, _losses, _evaluation, _longtail, _ops, _genotypes, _networks, _darts, _fairdarts,
+_modules = (_core, _data, _learner, _losses, _evaluation, _longtail, _ops, _genotypes, _networks, _fast, _darts, _fairdarts,
             _barlow, _distributed, _pipeline, _experiments, _cli)
 
 # %% ../nbs/90_all.ipynb #c82569fb

@@ -16,10 +16,10 @@ import torch.nn.functional as F
 from torch.func import functional_call
 from .core import Config, RunDir, get_device, set_seed, save_json, tune_cpu_allocator
 from .genotypes import Genotype, Edge, prune_dangling, n_skips, draw_genotype
-from .ops import unfused, _is_cl
+from .fast import unfused, accelerate
 from .networks import SearchNetwork, search_edges, count_params, relax, RELAXATIONS
 from .learner import (Callback, Learner, sgd, to_device, LRSchedCB, cosine_lr, GradClipCB, MetricsCB,
-                            accuracy, balanced_accuracy, LimitBatchesCB, CheckpointCB, ProgressCB, DeviceCB, ChannelsLastCB, channels_last,
+                            accuracy, balanced_accuracy, LimitBatchesCB, CheckpointCB, ProgressCB, DeviceCB, ChannelsLastCB, channels_last, is_channels_last,
                             MixedPrecisionCB, bf16_available)
 
 # %% auto #0
@@ -130,7 +130,7 @@ def exact_hvp(model:nn.Module, loss_fn:Callable, batch:Sequence, v:Sequence[Tens
     "∇²_{α,w} L(w, α)·v by double backward (the oracle for `fd_hvp`)."
     alphas, names, ws = split_params(model)
     bufs = {n: b.clone() for n, b in model.named_buffers()}
-    with unfused():  # double backward runs through the plain modules
+    with unfused():  # double backward: an accelerated supernet's fused blocks take their plain path (17_fast)
         loss = loss_fn(_functional(model, names, bufs)(ws), batch)
         gw = torch.autograd.grad(loss, ws, create_graph=True, allow_unused=True)
     dot = sum((g * x).sum() for g, x in zip(gw, v) if g is not None)
@@ -171,7 +171,7 @@ def unrolled_grad_oracle(model:nn.Module, loss_fn:Callable, train_batch:Sequence
                          opt:torch.optim.Optimizer) -> list[Tensor]:
     "d/dα L_val(w'(α), α) by autograd through the unrolled step (exact; for testing `second_order_grad`)."
     alphas, names, _ = split_params(model)
-    with unfused():  # differentiates through a gradient: the plain modules
+    with unfused():  # differentiates through a gradient: plain paths only (17_fast)
         w1 = unrolled_weights(model, loss_fn, train_batch, opt, create_graph=True)
         bufs = {n: b.clone() for n, b in model.named_buffers()}
         return _grads(loss_fn(_functional(model, names, bufs)(w1), val_batch), alphas)
@@ -257,7 +257,7 @@ class DartsCB(Callback):
         l = self.learn
         if not l.training: return
         val = to_device(tuple(self._next_val()), l.device)
-        if any(_is_cl(x) for x in l.xb): val = channels_last(val)  # the weight step's layout (ChannelsLastCB)
+        if any(is_channels_last(x) for x in l.xb): val = channels_last(val)  # the weight step's layout (ChannelsLastCB)
         self.step(tuple(l.batch), val)
         self._alphas_grad(False)  # the weight step that follows needs no α gradients: do not compute them
 
@@ -422,8 +422,9 @@ def search_learner(model:nn.Module, # a supernet with .weights() and .alphas()
                    n_inp:int=1, # leading batch items that are inputs (2 for two views)
                    precision:str|None=None, # 'float32' or 'bf16' (autocast for both steps); default `search_precision(device)`
                   ) -> Learner:
-    "The learner of a DARTS-style search (supervised here, self-supervised in `13_pipeline`): SGD on the weights with a cosine schedule and clipping, `darts` for α, channels-last, checkpoints in `run`."
+    "The learner of a DARTS-style search (supervised here, self-supervised in `13_pipeline`): SGD on the weights with a cosine schedule and clipping, `darts` for α, channels-last, the fast modules of `17_fast` where they were measured faster (`accelerate`), checkpoints in `run`."
     dev = get_device(device)
+    accelerate(model, dev)  # the same mathematics, faster on the CPU; a no-op on other devices (17_fast)
     if dev.type == 'cpu': tune_cpu_allocator()
     precision = precision or search_precision(dev)
     if precision not in ('float32', 'bf16'): raise ValueError(f"precision must be 'float32' or 'bf16', got {precision!r}")

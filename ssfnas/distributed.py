@@ -11,7 +11,7 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.utils.data import DataLoader, DistributedSampler
 from .core import get_device
-from .learner import Callback, Recorder, ProgressCB
+from .learner import Callback
 
 # %% auto #0
 __all__ = ['DistInfo', 'init_distributed', 'is_main_process', 'cleanup_distributed', 'DDPCB']
@@ -59,7 +59,7 @@ def cleanup_distributed():
 
 # %% ../nbs/12_distributed.ipynb #452773e7
 class DDPCB(Callback):
-    "Data-parallel training under `torchrun`: DDP forward, sharded training data, writes on the main process only."
+    "Data-parallel training under `torchrun`: the learner's forward through DDP (`learn.ddp`), sharded training data."
     order = 5  # after DeviceCB (moves the model), before the recorder and checkpoints
     def __init__(self, seed:int=0, # seed of the sharded shuffling
                  find_unused_parameters:bool=False, # needed when some parameters get no gradient in a step
@@ -72,27 +72,17 @@ class DDPCB(Callback):
         l = self.learn
         if self.sync_bn: l.model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(l.model)
         dev = next(l.model.parameters()).device
-        self.ddp = DDP(l.model, device_ids=[dev] if dev.type == 'cuda' else None, find_unused_parameters=self.find_unused)
+        l.ddp = DDP(l.model, device_ids=[dev] if dev.type == 'cuda' else None, find_unused_parameters=self.find_unused)
         self.orig_train = dl = l.dls.train
         self.sampler = DistributedSampler(dl.dataset, shuffle=True, seed=self.seed, drop_last=dl.drop_last)
         l.dls.train = DataLoader(dl.dataset, batch_size=dl.batch_size, sampler=self.sampler, drop_last=dl.drop_last,
                                  num_workers=dl.num_workers, collate_fn=dl.collate_fn, pin_memory=dl.pin_memory,
                                  persistent_workers=dl.num_workers > 0)
-        l.predict = lambda: setattr(l, 'preds', self.ddp(*l.xb))
-        if dist.get_rank() != 0:
-            l.save_checkpoint = lambda *a, **k: None
-            for cb in l.cbs:
-                if isinstance(cb, Recorder): cb.write = lambda: None
-                if isinstance(cb, ProgressCB): cb.quiet = True
 
     def before_epoch(self):
         if self.active: self.sampler.set_epoch(self.learn.epoch)
 
     def cleanup_fit(self):
         if not getattr(self, 'active', False): return
-        l = self.learn
-        l.dls.train = self.orig_train
-        for k in ('predict', 'save_checkpoint'): l.__dict__.pop(k, None)
-        for cb in l.cbs:
-            cb.__dict__.pop('write', None)
-        self.active = False
+        self.learn.dls.train, self.learn.ddp, self.active = self.orig_train, None, False
+

@@ -15,6 +15,7 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn, Tensor
 from torch.utils.data import DataLoader, Dataset
@@ -25,10 +26,10 @@ from .core import get_device, rng_state, set_rng_state, atomic_write, atomic_tor
 # %% auto #0
 __all__ = ['SynthImages', 'synth_dls', 'Callback', 'CancelFitException', 'CancelEpochException', 'CancelTrainException',
            'CancelValidateException', 'CancelBatchException', 'NaNLossError', 'sgd', 'to_device', 'Learner',
-           'bf16_available', 'DeviceCB', 'MixedPrecisionCB', 'channels_last', 'ChannelsLastCB', 'StepSettings',
-           'step_cbs', 'time_step', 'pick_step_settings', 'cosine_lr', 'multistep_lr', 'const_lr', 'LRSchedCB',
-           'GradClipCB', 'accuracy', 'balanced_accuracy', 'MetricsCB', 'Recorder', 'NaNLossCB', 'ProgressCB',
-           'EarlyStopCB', 'LimitBatchesCB', 'SingleBatchCB', 'AuxLossCB', 'DropPathCB', 'model_signature',
+           'bf16_available', 'DeviceCB', 'MixedPrecisionCB', 'is_channels_last', 'channels_last', 'ChannelsLastCB',
+           'StepSettings', 'step_cbs', 'time_step', 'pick_step_settings', 'cosine_lr', 'multistep_lr', 'const_lr',
+           'LRSchedCB', 'GradClipCB', 'accuracy', 'balanced_accuracy', 'MetricsCB', 'Recorder', 'NaNLossCB',
+           'ProgressCB', 'EarlyStopCB', 'LimitBatchesCB', 'SingleBatchCB', 'AuxLossCB', 'DropPathCB', 'model_signature',
            'read_checkpoint', 'CheckpointCB']
 
 # %% ../nbs/02_learner.ipynb #dd68cb88
@@ -144,6 +145,7 @@ class Learner:
         self.model, self.dls, self.loss_func, self.lr, self.opt_func = model, dls, loss_func, lr, opt_func
         self.n_inp, self.params, self.run, self.config = n_inp, params, run, config
         self.opt, self.resume_from, self.resume_config, self.log, self.cbs = None, None, None, {}, []
+        self.ddp = None  # the model wrapped for data-parallel training (`DDPCB`, 12_distributed), else None
         self.epoch, self.n_epochs, self.start_epoch, self.iter, self.n_iter, self.training = 0, 0, 0, 0, 0, False
         cbs = list(cbs or [])
         if default_cbs:
@@ -194,12 +196,17 @@ class Learner:
     def yb(self, v): self.batch = (*self.xb, *_as_tuple(v))
 
     @property
+    def is_main(self) -> bool:
+        "Whether this process writes (run folder, checkpoints, progress): always, except on the other processes of a `torchrun`."
+        return not (dist.is_available() and dist.is_initialized()) or dist.get_rank() == 0
+
+    @property
     def device(self) -> torch.device:
         p = next(self.model.parameters(), None)
         return p.device if p is not None else torch.device('cpu')
 
     # --- the steps of a batch (override in a subclass) ---
-    def predict(self): self.preds = self.model(*self.xb)
+    def predict(self): self.preds = (self.ddp or self.model)(*self.xb)  # through DDP when data-parallel
     def get_loss(self): self.loss = self.loss_func(self.preds, *self.yb)
     def backward(self): self.loss.backward()
     def step(self): self.opt.step()
@@ -327,6 +334,10 @@ class MixedPrecisionCB(Callback):
     def after_loss(self): self._exit()
     def after_batch(self): self._exit()  # when the batch was cancelled before the loss
     def cleanup_fit(self): self._exit()
+
+def is_channels_last(t:Tensor) -> bool:
+    "Whether `t` is a 4-d tensor in channels-last memory (and not also contiguous, as a tensor with one channel or pixel is)."
+    return t.dim() == 4 and t.is_contiguous(memory_format=torch.channels_last) and not t.is_contiguous()
 
 def channels_last(xs:Sequence) -> tuple:
     "The 4-d tensors of `xs` in channels-last memory format, the rest as they are."
@@ -546,7 +557,7 @@ class Recorder(Callback):
         row = {'epoch': self.learn.epoch, 'train_loss': log.pop('train_loss', None),
                'valid_loss': log.pop('valid_loss', None), **log, 'lr': self.lr, 'time': round(time.time() - self.t0, 3)}
         self.rows.append(row)
-        if self.run is not None: self.write()
+        if self.run is not None and self.learn.is_main: self.write()
 
     @property
     def history(self) -> pd.DataFrame: return pd.DataFrame(self.rows)
@@ -560,7 +571,7 @@ class Recorder(Callback):
     def state_dict(self): return {'rows': self.rows, 'losses': torch.tensor(self.losses, dtype=torch.float64)}
     def load_state_dict(self, sd):
         self.rows, self.losses = [dict(r) for r in sd['rows']], sd['losses'].tolist()
-        if self.run is not None: self.write()
+        if self.run is not None and self.learn.is_main: self.write()
 
     def plot(self, figsize=(9, 3)):
         "Training loss per batch, train/valid loss per epoch, and the metrics per epoch."
@@ -598,8 +609,10 @@ class ProgressCB(Callback):
                 ):
         self.quiet, self.bars, self.pbar = quiet, (not os.environ.get('IN_TEST')) if bars is None else bars, None
     def before_fit(self): self.header = None
+    @property
+    def silent(self) -> bool: return self.quiet or not self.learn.is_main  # one process of a `torchrun` reports
     def _open(self, desc):
-        if self.quiet or not self.bars: return
+        if self.silent or not self.bars: return
         self.pbar = tqdm(total=self.learn.n_iter, desc=desc, leave=False, file=sys.stdout, dynamic_ncols=True, mininterval=0.5)
     def before_train(self): self._open(f"epoch {self.learn.epoch} train")
     def before_validate(self): self._open(f"epoch {self.learn.epoch} valid")
@@ -614,7 +627,7 @@ class ProgressCB(Callback):
     def cleanup_fit(self): self._close()
     def after_epoch(self):
         rec = getattr(self.learn, 'recorder', None)
-        if self.quiet or rec is None or not rec.rows: return
+        if self.silent or rec is None or not rec.rows: return
         row = rec.rows[-1]
         w = {k: max(len(k), 8) for k in row}
         if self.header != list(row):
@@ -765,7 +778,8 @@ class CheckpointCB(Callback):
             self.learn.resume_from, self.learn.resume_config = self.file, self.config
     def after_epoch(self):
         e = self.learn.epoch + 1
-        if e % self.every == 0 or e == self.learn.n_epochs: self.learn.save_checkpoint(self.file, self.config)
+        if (e % self.every == 0 or e == self.learn.n_epochs) and self.learn.is_main:  # one process writes
+            self.learn.save_checkpoint(self.file, self.config)
 
 # %% ../nbs/02_learner.ipynb #9992ec12
 def _cb_states(learn) -> dict:

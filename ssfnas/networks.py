@@ -8,42 +8,15 @@ from typing import Callable, Sequence
 import torch
 from torch import nn
 import torch.nn.functional as F
-from torch import Tensor
-from torch.autograd.function import once_differentiable
-import ssfnas.ops as _ops
-from .ops import _is_cl, _dot
 from .ops import (make_op, ReLUConvBN, FactorizedReduce, Identity, Zero,
                         DARTS_PRIMITIVES, FAIRDARTS_PRIMITIVES)
 from .genotypes import Genotype, DARTS_V2
 
+
 # %% auto #0
-__all__ = ['DROP_MODES', 'RELAXATIONS', 'weighted_sum', 'MixedOp', 'Preprocess', 'drop_path', 'Cell', 'search_edges',
-           'search_cell', 'genotype_cell', 'reduction_layers', 'CellNetwork', 'relax', 'SearchNetwork', 'AuxiliaryHead',
-           'EvalNetwork', 'count_params']
-
-# %% ../nbs/08_networks.ipynb #60dfd93d
-class _WeightedSum(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, w, *ys):
-        out = ys[0] * w[0]
-        for k in range(1, len(ys)): out.addcmul_(ys[k], w[k])  # accumulate in place: one pass per term
-        ctx.save_for_backward(w, *(ys if ctx.needs_input_grad[0] else ()))
-        return out
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx, g):
-        w, *ys = ctx.saved_tensors
-        gys = [g * w[k] if ctx.needs_input_grad[k + 1] else None for k in range(len(ctx.needs_input_grad) - 1)]
-        gw = torch.stack([_dot(g, y) for y in ys]) if ctx.needs_input_grad[0] else None
-        return (gw, *gys)
-
-def weighted_sum(w:Tensor, # (K,) weights
-                 ys:Sequence[Tensor], # K tensors of one shape
-                ) -> Tensor:
-    "Σ_k w_k y_k (the mixed operation's output); under `unfused()` (double backward) plain tensor algebra."
-    if not _ops._fused_enabled: return sum(w[k] * y for k, y in enumerate(ys))
-    return _WeightedSum.apply(w, *ys)
+__all__ = ['DROP_MODES', 'RELAXATIONS', 'MixedOp', 'Preprocess', 'drop_path', 'Cell', 'search_edges', 'search_cell',
+           'genotype_cell', 'reduction_layers', 'CellNetwork', 'relax', 'SearchNetwork', 'AuxiliaryHead', 'EvalNetwork',
+           'count_params']
 
 # %% ../nbs/08_networks.ipynb #89ec2dc6
 class MixedOp(nn.Module):
@@ -58,22 +31,10 @@ class MixedOp(nn.Module):
         self.idx = [self.primitives.index(p) for p in self.ops]  # row of each built op in the weight vector
         self.stride = stride
 
-    @property
-    def takes_relu(self) -> bool:
-        "Some operation starts with a ReLU and can take the input activated in advance (see `forward`'s `r`)."
-        return any(getattr(op, 'relu_first', False) for op in self.ops.values())
-
-    def forward(self, x, w, # weights of all primitives, shape (len(primitives),)
-                r:Tensor|None=None, # ReLU(x), computed once by the cell for all operations that start with a ReLU
-               ):
+    def forward(self, x, w): # w: weights of all primitives, shape (len(primitives),)
         if not self.idx: return Zero(self.stride)(x)  # only 'none' among the candidates
-        w, ops = w[self.idx], list(self.ops.values())
-        run = lambda op, **kw: op(r, activated=True, **kw) if r is not None and getattr(op, 'relu_first', False) else op(x, **kw)
-        terms = [k for k, op in enumerate(ops) if getattr(op, 'accumulates', False)]
-        rest = [k for k in range(len(ops)) if k not in terms]
-        out = weighted_sum(w[rest], [run(ops[k]) for k in rest]) if rest else None
-        for k in terms: out = run(ops[k], acc=out, scale=w[k])  # out + w_k·o_k(x), scaled inside the op's backward
-        return out
+        return sum(w[i] * op(x) for i, op in zip(self.idx, self.ops.values()))
+
 
 # %% ../nbs/08_networks.ipynb #bca2e875
 class Preprocess(nn.Module):
@@ -121,19 +82,23 @@ class Cell(nn.Module):
         drop = self.training and drop_prob > 0.
         drop_edges, drop_nodes = drop and drop_mode == 'edge', drop and drop_mode == 'node'
         states = dict(enumerate(self.preprocess(s0, s1)))
-        relus = {}  # ReLU(state), computed once and shared by every mixed operation that leaves the state
         for node in self.nodes:
             acc = None
             for k, (src, dst, op) in enumerate(zip(self.src, self.dst, self.ops)):
                 if dst != node: continue
-                if isinstance(op, MixedOp):
-                    if op.takes_relu and src not in relus: relus[src] = F.relu(states[src])
-                    h = op(states[src], weights[k], relus.get(src))
-                else: h = op(states[src])
+                h = self.edge(k, states[src], weights)
                 if drop_edges and not isinstance(op, Identity): h = drop_path(h, drop_prob)
                 acc = h if acc is None else acc + h
             states[node] = drop_path(acc, drop_prob) if drop_nodes else acc
         return torch.cat([states[i] for i in self.concat], dim=1)
+
+    def edge(self, k:int, # the edge's index
+             x:torch.Tensor, # its source state
+             weights:torch.Tensor|None): # the cell's mixing weights
+        "The output of edge `k`: its module on the source state, with the edge's row of weights if it is a `MixedOp`."
+        op = self.ops[k]
+        return op(x, weights[k]) if isinstance(op, MixedOp) else op(x)
+
 
 # %% ../nbs/08_networks.ipynb #24d64d75
 def search_edges(n_nodes:int=4) -> list[tuple[int, int]]:

@@ -169,11 +169,18 @@ def test_no_wasted_gradients():
 
 
 def test_fused_search_network_equals_plain():
-    "The supernet with the fused blocks (06_ops) gives the plain modules' loss and gradients (α and weights)."
-    from ssfnas.ops import unfused
+    "The supernet accelerated (17_fast) gives the plain modules' loss and gradients (α and weights), and the search accelerates its supernet on the CPU."
+    import copy
+    from ssfnas.fast import accelerate, is_accelerated
     net = tiny(relaxation='softmax'); b = batch(2)
-    loss = F.cross_entropy(net(b[0]), b[1]); g = torch.autograd.grad(loss, list(net.parameters()))
-    with unfused():
-        loss0 = F.cross_entropy(net(b[0]), b[1]); g0 = torch.autograd.grad(loss0, list(net.parameters()))
+    fast = accelerate(copy.deepcopy(net))
+    assert is_accelerated(fast) and not is_accelerated(net)
+    loss = F.cross_entropy(fast(b[0]), b[1]); g = torch.autograd.grad(loss, list(fast.parameters()))
+    loss0 = F.cross_entropy(net(b[0]), b[1]); g0 = torch.autograd.grad(loss0, list(net.parameters()))
     torch.testing.assert_close(loss, loss0)
     for x, y in zip(g, g0): torch.testing.assert_close(x, y)
+    from ssfnas.darts import search_learner
+    dls = synth_dls(n_train=32, n_valid=16, bs=8, n_classes=3, shape=(3, 8, 8))
+    learn = search_learner(tiny().float(), dls, F.cross_entropy, DartsCB(_arch_dl()), lr=0.05, lr_min=0., momentum=0.9,
+                           weight_decay=3e-4, grad_clip=5., device='cpu', quiet=True)
+    assert is_accelerated(learn.model)

@@ -1,5 +1,5 @@
 "DDP under torchrun on CPU (gloo, 2 processes) equals one process stepping on the union of the processes' batches."
-import os, subprocess, sys
+import json, os, subprocess, sys
 import torch
 import torch.nn.functional as F
 from torch.utils.data import DistributedSampler
@@ -34,6 +34,11 @@ def test_ddp_two_processes_equals_union_step(tmp_path):
     want = union_oracle()
     for k in want: torch.testing.assert_close(got['model'][k], want[k], rtol=1e-5, atol=1e-6)
     assert (tmp_path/'w.pt.ckpt').exists()  # the main process wrote the checkpoint
+    ranks = [json.loads((tmp_path/f'w.pt.rank{r}.json').read_text()) for r in (0, 1)]
+    assert [(d['is_main'], d['silent']) for d in ranks] == [(True, False), (False, True)]  # rank 0 writes and reports
+    assert all(d['ddp_during'] and not d['ddp_after'] for d in ranks)  # the learner ran through DDP, then let it go
+    assert len((tmp_path/'w.pt.run'/'metrics.csv').read_text().splitlines()) == 1 + T.EPOCHS
+    assert 'train_loss' in r.stdout and r.stdout.count('train_loss') == 1  # one epoch table, printed by rank 0
     # and the single-process run differs (the test can fail): it steps on batches of 8, not 16
     r1 = subprocess.run([sys.executable, str(ROOT/'tests'/'ddp_train.py'), str(tmp_path/'one.pt')], env=env,
                         capture_output=True, text=True, timeout=300)

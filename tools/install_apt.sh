@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # install_apt.sh COMMAND PACKAGE: installs the Debian package PACKAGE when the program COMMAND is missing
-# (graphviz's `dot` draws genotype graphs; a C++ compiler builds the native CPU kernel of ssfnas.ops).
+# (graphviz's `dot` draws genotype graphs; a C++ compiler and ninja build the native CPU kernels of ssfnas.fast,
+# and torch.compile builds its CPU kernels with the compiler).
 set -euo pipefail
 cmd=$1 pkg=$2
 command -v "$cmd" >/dev/null && exit 0
