@@ -31,11 +31,11 @@ from .distributed import init_distributed, DDPCB
 import torch.distributed as dist
 
 # %% auto #0
-__all__ = ['METHODS', 'SEARCHES', 'SSL_INITS', 'SSFNAS_PRETRAIN', 'RUN_FIELDS', 'STAGES', 'SSLSearchConfig', 'TrainConfig',
-           'PipelineConfig', 'TwinSearch', 'search_projector', 'random_split', 'ssl_supernet', 'ssl_search',
-           'run_search', 'random_genotype', 'eval_network', 'with_inputs', 'pretrain', 'supernet_cell_map',
-           'InitReport', 'init_from_supernet', 'load_supernet', 'train_supervised', 'Stage', 'SearchStage',
-           'PretrainStage', 'TrainStage', 'read_done', 'search_genotype', 'stage_inputs', 'run_pipeline']
+__all__ = ['METHODS', 'RESNET_METHODS', 'FIXED_LOSS', 'SEARCHES', 'SSL_INITS', 'SSFNAS_PRETRAIN', 'RUN_FIELDS', 'STAGES',
+           'SSLSearchConfig', 'TrainConfig', 'PipelineConfig', 'TwinSearch', 'search_projector', 'random_split',
+           'ssl_supernet', 'ssl_search', 'run_search', 'random_genotype', 'eval_network', 'with_inputs', 'pretrain',
+           'supernet_cell_map', 'InitReport', 'init_from_supernet', 'load_supernet', 'train_supervised', 'Stage',
+           'SearchStage', 'PretrainStage', 'TrainStage', 'read_done', 'search_genotype', 'stage_inputs', 'run_pipeline']
 
 # %% ../nbs/13_pipeline.ipynb #f7714548
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ class TrainConfig(Config):
     lr: float = 0.025               # SGD, cosine to 0
     momentum: float = 0.9
     wd: float = 3e-4
-    loss: str = 'focal_la'          # focal (gamma) on logit-adjusted outputs (tau); ResNet-32 uses 'ce'
+    loss: str = 'focal_la'          # focal (gamma) on logit-adjusted outputs (tau), for every method ('resnet32_ce': 'ce')
     gamma: float = 2.0
     tau: float = 1.0
     drop_path: float = 0.2
@@ -89,7 +89,9 @@ class TrainConfig(Config):
 
 
 # %% ../nbs/13_pipeline.ipynb #17d643aa
-METHODS = ('ssfnas', 'fairdarts', 'darts', 'random', 'resnet32')
+METHODS = ('ssfnas', 'fairdarts', 'darts', 'random', 'resnet32', 'resnet32_ce')
+RESNET_METHODS = ('resnet32', 'resnet32_ce')  # ResNet-32 instead of a searched or random cell network
+FIXED_LOSS = {'resnet32_ce': 'ce'}  # methods that are defined by their loss: ResNet-32 + cross-entropy, the literature's reference row
 SEARCHES = {'ssfnas': SSLSearchConfig, 'fairdarts': FairDartsConfig, 'darts': SearchConfig}  # each method's search
 SSL_INITS = ('random', 'supernet')
 SSFNAS_PRETRAIN = BarlowConfig(lambd=0.0051, scale=1.0, epochs=200, warmup=10., eval_every=40, probe=False)
@@ -110,9 +112,9 @@ class PipelineConfig(Config):
     profile: str = 'exp'
     seed: int = 0                   # model init, data order, search split: given to every stage
     ssl_init: str = 'random'        # pre-training starts from 'random' weights or the search's 'supernet' (needs train.C = search.C)
-    search: SearchConfig|None = None    # the method's search (SEARCHES; None: its defaults); none for 'random' and 'resnet32'
+    search: SearchConfig|None = None    # the method's search (SEARCHES; None: its defaults); none for 'random' and ResNet-32
     pretrain: BarlowConfig|None = None  # SSF-NAS's Barlow Twins pre-training (None: SSFNAS_PRETRAIN); none for the baselines
-    train: TrainConfig = TrainConfig()  # supervised long-tail training of the found network (ResNet-32: loss 'ce')
+    train: TrainConfig = TrainConfig()  # supervised long-tail training of the found network, the same loss for every method
 
     def __post_init__(self):
         super().__post_init__()
@@ -132,6 +134,9 @@ class PipelineConfig(Config):
                 raise TypeError(f"method {self.method!r} takes a {cls.__name__} as its {stage} config, got a {type(c).__name__}: "
                                 f"build it with PipelineConfig.preset(name, method={self.method!r})")
             object.__setattr__(self, stage, self._with_run_fields(stage, c))
+        if self.method in FIXED_LOSS and self.train.loss != FIXED_LOSS[self.method]:
+            raise ValueError(f"method {self.method!r} is ResNet-32 trained with {FIXED_LOSS[self.method]!r}, the literature's reference row: "
+                             f"train.loss={self.train.loss!r} does not fit it; use method 'resnet32' for ResNet-32 with another loss")
         if self.ssl_init == 'supernet' and self.method == 'ssfnas' and self.train.C != self.search.C:
             raise ValueError(f"ssl_init='supernet' copies the supernet's weights, which needs equal widths: train.C={self.train.C} vs "
                              f"search.C={self.search.C}; set train.C={self.search.C} (or search.C={self.train.C}), or ssl_init='random'")
@@ -174,7 +179,7 @@ def preset(cls:PipelineConfig, name:str, method:str='ssfnas',
     p, S = cls._presets[name], SEARCHES.get(method)
     stages = dict(search=S(**p['search'], **p['by_method'].get(method, {})) if S else None,
                   pretrain=SSFNAS_PRETRAIN.replace(**p['pretrain']) if method == 'ssfnas' else None,
-                  train=TrainConfig(**p['train']))
+                  train=TrainConfig(**{**p['train'], **({'loss': FIXED_LOSS[method]} if method in FIXED_LOSS else {})}))
     return cls(method=method, **stages, **p['kw']).replace(**overrides)
 
 @patch
@@ -300,7 +305,7 @@ def random_genotype(seed:int=0, # seed of the draw
 # %% ../nbs/13_pipeline.ipynb #5875e958
 def eval_network(cfg:PipelineConfig, genotype:Genotype|None, n_classes:int|None) -> nn.Module:
     "The network a run trains: DARTS's evaluation network of `genotype`, or ResNet-32."
-    if cfg.method == 'resnet32':
+    if cfg.method in RESNET_METHODS:
         if n_classes is None: raise ValueError("ResNet-32 is trained supervised only (no pre-training stage)")
         return resnet32(n_classes)
     t = cfg.train
@@ -446,8 +451,6 @@ def load_supernet(cfg:PipelineConfig, path:str|Path # the `search/supernet.pt` o
     return net
 
 # %% ../nbs/13_pipeline.ipynb #180a4401
-def _loss_name(cfg): return 'ce' if cfg.method == 'resnet32' else cfg.train.loss
-
 def train_supervised(cfg:PipelineConfig, genotype:Genotype|None, lt:LTData, run:RunDir|None=None,
                      backbone_state:dict|None=None, # pre-trained backbone weights (stage 2)
                      device=None, quiet:bool=False,
@@ -465,7 +468,7 @@ def train_supervised(cfg:PipelineConfig, genotype:Genotype|None, lt:LTData, run:
     test_ds = ImageDataset(lt.test, test_tfms())
     dls = DataLoaders.from_datasets(ImageDataset(lt.train, train_tfms(t.cutout)), test_ds, bs=t.bs, seed=cfg.seed,
                                     num_workers=t.num_workers, pin_memory=dev.type == 'cuda')
-    loss_func, loss_cbs = get_loss(_loss_name(cfg), counts, gamma=t.gamma, tau=t.tau)
+    loss_func, loss_cbs = get_loss(t.loss, counts, gamma=t.gamma, tau=t.tau)
     cbs = [DeviceCB(dev), DDPCB(cfg.seed), LRSchedCB(partial(cosine_lr, eta_min=0.), every='epoch'), GradClipCB(t.grad_clip),
            MetricsCB(accuracy=accuracy, balanced_accuracy=balanced_accuracy), ProgressCB(quiet=quiet), *loss_cbs]
     if dev.type == 'cuda': cbs += [ChannelsLastCB()] + ([MixedPrecisionCB()] if t.bf16 else [])
@@ -479,7 +482,7 @@ def train_supervised(cfg:PipelineConfig, genotype:Genotype|None, lt:LTData, run:
     learn.fit(t.epochs)
     logits, y = learn.get_preds(torch.utils.data.DataLoader(test_ds, batch_size=2 * t.bs, num_workers=t.num_workers))
     rep = Report.from_predictions(y, logits.argmax(1), counts, lt.classes, class_groups(counts), name=cfg.method,
-                                  info={'params': count_params(model), 'loss': _loss_name(cfg), 'device': str(dev)})
+                                  info={'params': count_params(model), 'loss': t.loss, 'device': str(dev)})
     rep.history = learn.history
     return rep, learn
 
@@ -502,6 +505,8 @@ class Stage:
         "Content hashes of the files of earlier stages it reads (kept in its checkpoint and done.json)."
         return {'search/genotype.json': _digest(json.dumps(search_genotype(out).to_dict(), sort_keys=True).encode())} \
                if 'search' in cfg.stages else {}
+    def check_done(self, cfg:PipelineConfig, out:Path, done:dict):
+        "Refuse a finished stage (its done.json `done`) that `cfg` would not have made; nothing to check by default."
     def run(self, cfg, out:Path, lt:LTData, sd:RunDir, dev, quiet:bool, main:bool, inputs:dict) -> tuple:
         "Train the stage into `sd`; returns (result, learner)."
         raise NotImplementedError(f"{type(self).__name__} must define run(cfg, out, lt, sd, dev, quiet, main, inputs)")
@@ -551,6 +556,12 @@ class TrainStage(Stage):
         d = super().inputs(cfg, out)
         if 'pretrain' in cfg.stages: d['pretrain/backbone.pt'] = _file_digest(Path(out)/'pretrain'/'backbone.pt')
         return d
+    def check_done(self, cfg, out, done):
+        was = (done.get('info') or {}).get('loss')
+        if was is not None and was != cfg.train.loss:  # e.g. a 'resnet32' run from before every method trained with train.loss
+            raise ValueError(f"{Path(out)/'train'} was trained with the loss {was!r}, but the run's config says train.loss="
+                             f"{cfg.train.loss!r}" + (" (ResNet-32 with cross-entropy is now the method 'resnet32_ce')" if was == 'ce' else '')
+                             + f": delete {Path(out)/'train'} to train again with {cfg.train.loss!r}, or run into another folder")
     def run(self, cfg, out, lt, sd, dev, quiet, main, inputs):
         bb = read_checkpoint(out/'pretrain'/'backbone.pt', 'weights file') if 'pretrain' in cfg.stages else None
         g = _genotype_for_training(cfg, out)
@@ -634,7 +645,9 @@ def _run_stages(cfg:PipelineConfig, out:Path, info, dev, quiet:bool, lt:LTData) 
     for st in (STAGES[s] for s in cfg.stages):
         sd, inputs = RunDir(out/st.name), st.inputs(cfg, out)
         if (sd/'done.json').exists():
-            _check_inputs(out, st.name, read_done(out, st.name), inputs)  # a damaged or stale one fails before anything is written
+            done = read_done(out, st.name)
+            _check_inputs(out, st.name, done, inputs)  # a damaged or stale one fails before anything is written
+            st.check_done(cfg, out, done)
             if not quiet: print(f"[{st.name}] done already: skipped")
             continue
         if not quiet: print(f"[{st.name}] running ({cfg.method}, {dev}{f', {info.world_size} processes' if info.distributed and st.name != 'search' else ''})")

@@ -8,7 +8,7 @@ SSFNAS = str(VENV_BIN/'ssfnas')
 # the tiny preset, cut further: tests check the machinery, not the methods
 def small(method):
     "--set options that cut the tiny preset further, for the stages `method` has."
-    search = ['search.epochs=2', 'search.max_batches=2', 'search.max_valid_batches=2'] if method not in ('random', 'resnet32') else []
+    search = ['search.epochs=2', 'search.max_batches=2', 'search.max_valid_batches=2'] if method not in ('random', 'resnet32', 'resnet32_ce') else []
     pre = ['pretrain.epochs=1', 'pretrain.max_batches=2'] if method == 'ssfnas' else []
     return ['--set', *search, *pre, 'train.epochs=2', 'train.max_batches=2']
 ENV = dict(os.environ, OMP_NUM_THREADS='1', MPLBACKEND='Agg')
