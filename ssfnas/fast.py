@@ -668,10 +668,10 @@ class FastFactorizedReduce(FactorizedReduce):
     def forward(self, x, activated:bool=False): # activated: x is already ReLU(x)
         if activated: _check_relu_first(self)
         else: x = self.relu(x)
-        if x.shape[2] % 2 or x.shape[3] % 2 or type(self.conv_2) is not nn.Conv2d:
-            return super().forward(x)  # odd sizes: the padded zero row and column (ReLU(x) = x here)
-        # the 1×1 stride-2 convolution of the shifted input reads the odd rows and columns: no padding needed
-        y2 = F.conv2d(x[:, :, 1::2, 1::2], self.conv_2.weight, self.conv_2.bias)
+        if x.shape[2] % 2 == 0 and x.shape[3] % 2 == 0 and type(self.conv_2) is nn.Conv2d:
+            # the 1×1 stride-2 convolution of the shifted input reads the odd rows and columns: no padding needed
+            y2 = F.conv2d(x[:, :, 1::2, 1::2], self.conv_2.weight, self.conv_2.bias)
+        else: y2 = self.conv_2(F.pad(x, (0, 1, 0, 1))[:, :, 1:, 1:])  # odd sizes: the padded zero row and column
         return self.bn(torch.cat([self.conv_1(x), y2], dim=1))
 
 FAST.update({PoolBN: FastPoolBN, FactorizedReduce: FastFactorizedReduce})
