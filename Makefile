@@ -13,7 +13,7 @@ help:
 	@echo "make lab   - start JupyterLab on nbs/"
 	@echo "make gpu-check - on a lent GPU: fused vs plain, every step's speed and memory, a short real run, the paper preset's projected time (runs/gpu_check.json)"
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	@bash tools/install_apt.sh dot graphviz
 	@bash tools/install_apt.sh c++ g++
 	@bash tools/install_apt.sh ninja ninja-build

@@ -10,14 +10,26 @@ import numpy as np
 import pandas as pd
 import matplotlib.pyplot as plt
 from .core import load_json, has_gpu
-from .pipeline import PipelineConfig, run_pipeline, METHODS
+from .pipeline import PipelineConfig, run_pipeline, METHODS, FIXED_LOSS
 from .data import get_cifar_lt
 
 # %% auto #0
-__all__ = ['run_name', 'run_grid', 'collect', 'results_table', 'plot_vs_imbalance', 'plot_per_class_methods']
+__all__ = ['run_name', 'grid_configs', 'run_grid', 'collect', 'results_table', 'plot_vs_imbalance', 'plot_per_class_methods']
 
 # %% ../nbs/14_experiments.ipynb #ad68f9f8
 def run_name(method:str, imbalance:float, seed:int) -> str: return f"{method}_rho{imbalance:g}_s{seed}"
+
+def grid_configs(preset:str='tiny', methods=METHODS, imbalances=(10, 50, 100), seeds=(0,),
+                 **overrides) -> list:
+    "Every (imbalance, seed, method) config of a grid, built (and so checked) at once; an override reaches the methods whose stages have it, and `train.loss` leaves the methods defined by their loss (`FIXED_LOSS`) as they are."
+    for name, v in (('methods', methods), ('imbalances', imbalances), ('seeds', seeds)):
+        if not len(v): raise ValueError(f"the grid needs at least one of {name} (got none)")
+    def own(method):
+        st = PipelineConfig.preset(preset, method=method).stages
+        return {k: v for k, v in overrides.items() if ('.' not in k or k.split('.', 1)[0] in st)
+                and not (k == 'train.loss' and method in FIXED_LOSS)}
+    return [PipelineConfig.preset(preset, method=method, imbalance=float(imb), seed=seed, **own(method))
+            for imb, seed, method in itertools.product(imbalances, seeds, methods)]
 
 def run_grid(root:str|Path, # folder of the grid's run folders
              preset:str='tiny', # PipelineConfig preset
@@ -29,13 +41,7 @@ def run_grid(root:str|Path, # folder of the grid's run folders
     "Run (or continue) every (method, imbalance, seed) of the grid; returns `collect(root)`."
     # every configuration is built (and so checked) before the first run starts: a typo in the last one must not
     # wait for the others to train
-    for name, v in (('methods', methods), ('imbalances', imbalances), ('seeds', seeds)):
-        if not len(v): raise ValueError(f"the grid needs at least one of {name} (got none)")
-    def own(method):  # the overrides of the stages `method` has
-        st = PipelineConfig.preset(preset, method=method).stages
-        return {k: v for k, v in overrides.items() if '.' not in k or k.split('.', 1)[0] in st}
-    cfgs = [PipelineConfig.preset(preset, method=method, imbalance=float(imb), seed=seed, **own(method))
-            for imb, seed, method in itertools.product(imbalances, seeds, methods)]
+    cfgs = grid_configs(preset, methods, imbalances, seeds, **overrides)
     root = Path(root); root.mkdir(parents=True, exist_ok=True)
     for cfg in cfgs:
         method, imb, seed = cfg.method, cfg.imbalance, cfg.seed

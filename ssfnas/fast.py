@@ -27,7 +27,7 @@ _fused_enabled = True
 
 @contextlib.contextmanager
 def unfused():
-    "Run the plain modules instead of the fused blocks (for double backward: exact Hessian products, oracles)."
+    "Inside the block, the fast modules take their plain paths (no fused autograd functions): for double backward (exact Hessian products, oracles)."
     global _fused_enabled
     old, _fused_enabled = _fused_enabled, False
     try: yield
@@ -419,6 +419,9 @@ def build_native():
     if not shutil.which(cxx):
         raise RuntimeError(f"no C++ compiler found ($CXX is {cxx!r}): install one (Debian: `apt-get install g++`, "
                            "macOS: `xcode-select --install`) or name it in $CXX")
+    if not shutil.which('ninja'):  # torch's extension builder runs `ninja` from the PATH
+        raise RuntimeError("no `ninja` on the PATH: install it (Debian: `apt-get install ninja-build`, as `make` does; "
+                           "or `pip install ninja` into an activated environment)")
     key = hashlib.sha1('\0'.join((_NATIVE_CPP, cxx, _cpu_tag(), platform.machine(), torch.__version__)).encode()).hexdigest()[:12]
     d = native_dir()/f'ssfnas_kernels_{key}'
     d.mkdir(parents=True, exist_ok=True)
@@ -568,7 +571,7 @@ def _conv_args(c:nn.Conv2d) -> tuple: return c.stride[0], c.padding[0], c.dilati
 
 def relu_dw_pw_bn(x:Tensor, dw:nn.Conv2d, pw:nn.Conv2d, bn:nn.BatchNorm2d,
                   relu:bool=True, # False: x is already ReLU(x); the block starts at the depthwise convolution
-                  scale:Tensor|None=None, acc:Tensor|None=None, # return acc + scale·block(x) (see `MixedOp`)
+                  scale:Tensor|None=None, acc:Tensor|None=None, # return acc + scale·block(x) (see `FastMixedOp`)
                  ) -> Tensor:
     "BN(pw(dw(ReLU(x)))) keeping only x and the output for the backward pass (`bn` without affine parameters)."
     return _ReLUDwPwBN.apply(x, dw.weight, pw.weight, _conv_args(dw), _bn_args(bn), relu, scale, acc)
@@ -609,7 +612,7 @@ class _PoolBN(torch.autograd.Function):
         return gx, None, None, None, None, None, None, None, None, None, *gs
 
 def pool_bn(x:Tensor, pool:nn.Module, bn:nn.BatchNorm2d,
-            scale:Tensor|None=None, acc:Tensor|None=None, # return acc + scale·BN(pool(x)) (see `MixedOp`)
+            scale:Tensor|None=None, acc:Tensor|None=None, # return acc + scale·BN(pool(x)) (see `FastMixedOp`)
            ) -> Tensor:
     "BN(pool(x)) for a 3×3 max or average pooling, keeping only x and the output for the backward pass."
     kind = 'max' if isinstance(pool, nn.MaxPool2d) else 'avg'

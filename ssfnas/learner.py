@@ -649,7 +649,7 @@ class EarlyStopCB(Callback):
     def before_epoch(self):
         if self.stop_epoch is not None:
             pc = getattr(self.learn, 'progress', None)
-            if pc is not None and not pc.quiet:
+            if pc is not None and not pc.silent:
                 print(f"early stop: {self.monitor} did not improve for {self.patience} epochs (best {self.best:.4g})")
             raise CancelFitException()
     def after_epoch(self):

@@ -23,6 +23,7 @@ from .losses import get_loss, LOSSES
 from .evaluation import Report, plot_per_class, plot_confusion, plot_history
 from .genotypes import Genotype, Edge, GENOTYPE_OPS, draw_genotype, n_skips
 from .networks import SearchNetwork, EvalNetwork, count_params, reduction_layers, search_edges, DROP_MODES
+from .fast import FAST
 from .darts import DartsCB, derive_genotype, search as darts_search, search_learner, SearchConfig, save_search
 from .fairdarts import zero_one_loss, FairDartsConfig, plot_sigmoid_hist
 from .barlow import BarlowTwinsLoss, ViewsLoss, MultiViewDataset, barlow_views, BarlowConfig, barlow_learner
@@ -389,11 +390,13 @@ _BN_AFFINE = "BN scale/shift: the supernet's BN has none (affine=False), kept at
 def _copy(dst:nn.Module, src:nn.Module, dname:str, sname:str, rep:InitReport, pnames:set):
     "Copy every state tensor of `dst` from the same-named one of `src`; a module whose shapes differ stays at init."
     d, s = dst.state_dict(), src.state_dict()
+    plain = {v: k for k, v in FAST.items()}
+    td, ts = (plain.get(type(m), type(m)) for m in (dst, src))  # an accelerated supernet (17_fast) holds the same modules
     bad = [k for k in d if k in s and d[k].shape != s[k].shape]
-    if type(dst) is not type(src) and d: bad = list(d)
+    if td is not ts and d: bad = list(d)
     if bad:
         k = bad[0]
-        why = (f"{type(src).__name__} in the supernet vs {type(dst).__name__}" if type(dst) is not type(src) else
+        why = (f"{ts.__name__} in the supernet vs {td.__name__}" if td is not ts else
                f"shape {tuple(d[k].shape)} vs supernet {tuple(s[k].shape)}")
         for k in d: rep.kept[f"{dname}.{k}"] = f"input widths differ ({why})"
         return
@@ -476,7 +479,9 @@ def train_supervised(cfg:PipelineConfig, genotype:Genotype|None, lt:LTData, run:
         cbs.append(DropPathCB(t.drop_path))
         if model.auxiliary: cbs.append(AuxLossCB(t.aux_weight))
     if t.max_batches: cbs.append(LimitBatchesCB(t.max_batches, None))  # the evaluation always sees the whole test set
-    if run is not None: cbs.append(CheckpointCB(run, resume=True, config=with_inputs(cfg, inputs)))
+    ck_cfg = with_inputs(cfg, inputs)
+    if cfg.method in RESNET_METHODS: ck_cfg['loss used'] = t.loss  # a 'resnet32' checkpoint from before it trained with train.loss has none
+    if run is not None: cbs.append(CheckpointCB(run, resume=True, config=ck_cfg))
     learn = Learner(model, dls, loss_func, lr=t.lr, cbs=cbs, opt_func=partial(sgd, momentum=t.momentum, weight_decay=t.wd),
                     run=run, config=cfg)
     learn.fit(t.epochs)
