@@ -12,6 +12,7 @@ from torch import nn, Tensor
 import torch.nn.functional as F
 from torch.autograd.function import once_differentiable
 from .core import atomic_write
+from .learner import is_channels_last
 from .ops import DilConv, SepConv, PoolBN, FactorizedReduce, Zero
 from .networks import MixedOp, Cell
 
@@ -77,7 +78,6 @@ def is_accelerated(model:nn.Module) -> bool:
 
 # %% ../nbs/17_fast.ipynb #8d74aa44
 _CL = torch.channels_last
-def _is_cl(t): return t.dim() == 4 and t.is_contiguous(memory_format=_CL) and not t.is_contiguous()
 
 def _pointwise(d:Tensor, w:Tensor) -> Tensor:
     "1×1 convolution (oneDNN's kernel: in channels-last it beats a matrix product over the channel axis)."
@@ -101,7 +101,7 @@ def dw_grad_input(g:Tensor, # gradient of the depthwise convolution's output
     if stride == 2 and dilation in (1, 2): return _dw_grad_input_s2(g, w, in_size, padding, dilation)
     if stride > 1:  # other strides: insert stride-1 zeros between the gradient's pixels
         up = torch.empty(g.shape[0], C, (g.shape[2] - 1) * stride + 1, (g.shape[3] - 1) * stride + 1, dtype=g.dtype,
-                         device=g.device, memory_format=_CL if _is_cl(g) else torch.contiguous_format).zero_()
+                         device=g.device, memory_format=_CL if is_channels_last(g) else torch.contiguous_format).zero_()
         up[:, :, ::stride, ::stride] = g
         g = up
     q = dilation * (k - 1) - padding
@@ -121,7 +121,7 @@ def _taps(pi:int, k:int, p:int, d:int) -> tuple:
 def _dw_grad_input_s2(g:Tensor, w:Tensor, in_size:tuple, padding:int, dilation:int) -> Tensor:
     "∂L/∂x of a stride-2 depthwise convolution, phase by phase: each parity of the input's rows and columns is a stride-1 convolution of g."
     N, C = g.shape[:2]
-    gx = torch.empty(N, C, *in_size, dtype=g.dtype, device=g.device, memory_format=_CL if _is_cl(g) else torch.contiguous_format)
+    gx = torch.empty(N, C, *in_size, dtype=g.dtype, device=g.device, memory_format=_CL if is_channels_last(g) else torch.contiguous_format)
     for pr in (0, 1):
         for pc in (0, 1):
             (sr, cr), (sc, cc) = _taps(pr, w.shape[2], padding, dilation), _taps(pc, w.shape[3], padding, dilation)
@@ -154,8 +154,8 @@ def _bn_backward(g, y, invstd, training, scale=None):
 # %% ../nbs/17_fast.ipynb #453ddc85
 def _dot(a:Tensor, b:Tensor) -> Tensor:
     "Σ a·b in one pass when both tensors have the same dense layout."
-    if a.stride() == b.stride() and a.shape == b.shape and (a.is_contiguous() or _is_cl(a)):
-        f = (lambda t: t.permute(0, 2, 3, 1).reshape(-1)) if _is_cl(a) else (lambda t: t.reshape(-1))
+    if a.stride() == b.stride() and a.shape == b.shape and (a.is_contiguous() or is_channels_last(a)):
+        f = (lambda t: t.permute(0, 2, 3, 1).reshape(-1)) if is_channels_last(a) else (lambda t: t.reshape(-1))
         return torch.dot(f(a), f(b))
     return (a * b).sum()
 
@@ -509,7 +509,7 @@ def _block_backward(g, x, w_dw, w_pw, y, invstd, conv:tuple, training:bool,
     "(∂L/∂x, ∂L/∂w_dw, ∂L/∂w_pw) of one block from its input x and output ẑ."
     if not any(need): return None, None, None
     s, p, dl = conv
-    gz = _bn_backward(g.contiguous(memory_format=_CL) if _is_cl(y) else g.contiguous(), y, invstd, training, scale)
+    gz = _bn_backward(g.contiguous(memory_format=_CL) if is_channels_last(y) else g.contiguous(), y, invstd, training, scale)
     r = d = None
     if need[1] or need[2]:  # the weights' gradients need the inner activations: recompute them (cheap)
         r = x.clamp_min(0) if relu else x
@@ -589,7 +589,7 @@ class _PoolBN(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, kind, k, stride, padding, rm, rv, training, momentum, eps, scale, acc):
         if kind == 'max':  # the native kernel for the supernet's layout on the CPU
-            pooled = native_max_pool(x, k, stride, padding) if _is_cl(x) and native_ready(x) else F.max_pool2d(x, k, stride, padding)
+            pooled = native_max_pool(x, k, stride, padding) if is_channels_last(x) and native_ready(x) else F.max_pool2d(x, k, stride, padding)
         else: pooled = F.avg_pool2d(x, k, stride, padding, count_include_pad=False)
         y, invstd = _bn_forward(pooled, rm, rv, training, momentum, eps)
         ctx.save_for_backward(x, y, invstd, scale)
@@ -603,7 +603,7 @@ class _PoolBN(torch.autograd.Function):
         gs = _scale_grads(ctx, g, y, scale, 10)
         if not ctx.needs_input_grad[0]: return (None,) * 10 + gs
         kind, k, s, p = ctx.pool
-        gp = _bn_backward(g.contiguous(memory_format=_CL) if _is_cl(y) else g.contiguous(), y, invstd, ctx.training, scale)
+        gp = _bn_backward(g.contiguous(memory_format=_CL) if is_channels_last(y) else g.contiguous(), y, invstd, ctx.training, scale)
         aten = torch.ops.aten
         if kind == 'max':  # recompute the argmax positions instead of keeping them (int64) from the forward pass
             _, idx = aten.max_pool2d_with_indices(x, [k, k], [s, s], [p, p], [1, 1], False)
