@@ -362,6 +362,7 @@ class ViewsLoss(nn.Module):
 
 def _bare(model): return getattr(model, 'module', model)  # unwrap DistributedDataParallel & co.
 
+# %% ../nbs/11_barlow.ipynb #4ac8171e
 class KNNMonitorCB(Callback):
     "Every `every` epochs (and before training), weighted-kNN test accuracy (micro and balanced) of the backbone's features."
     order = 40  # after_epoch before the Recorder (50) so that the values land in the epoch's row
@@ -395,6 +396,7 @@ class KNNMonitorCB(Callback):
         self.results = {int(k): fix(v) for k, v in sd['results'].items()}
         self.init = None if sd['init'] is None else fix(sd['init'])
 
+# %% ../nbs/11_barlow.ipynb #eab7d768
 class OnlineProbeCB(Callback):
     "solo-learn's online linear probe: a linear classifier trained on detached backbone features of the training views."
     order = 35  # after_loss after MixedPrecisionCB (10) has left autocast and NaNLossCB (20) has checked the loss

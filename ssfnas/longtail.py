@@ -169,6 +169,7 @@ def _loaders(c:LTTrainConfig, train, valid, s:StepSettings, dev:torch.device) ->
     return DataLoaders.from_datasets(ImageDataset(train, train_tfms()), ImageDataset(valid, test_tfms()), bs=c.bs, seed=c.seed,
                                      num_workers=c.num_workers, valid_bs=c.eval_bs, pin_memory=dev.type == 'cuda')
 
+# %% ../nbs/05_longtail.ipynb #2cf37ca3
 def tail_accuracy_metric(groups) -> callable:
     "A metric `f(preds, targs)`: mean per-class accuracy over the 'tail' classes of `groups`."
     tail = torch.as_tensor(np.flatnonzero(np.asarray(groups) == 'tail'))
@@ -182,6 +183,7 @@ def data_label(data:LTData) -> str:
     "A short description of a long-tailed data set for figure titles."
     return f"{data.name}-LT ρ={data.imbalance:g} ({data.source}, {len(data.train):,} train imgs)"
 
+# %% ../nbs/05_longtail.ipynb #7f8543ab
 def train_longtail(config:LTTrainConfig, # the run's settings (e.g. `LTTrainConfig.preset('tiny')`)
                    loss:str='ce', # one of `ssfnas.losses.LOSSES`
                    data:LTData|None=None, # the data (default: built from the config with `get_cifar_lt`)
@@ -228,6 +230,7 @@ def _train_longtail(c, loss, data, run, device, quiet, bars, cbs) -> Report:
     if run is not None: _save_run(run, rep, model)
     return rep
 
+# %% ../nbs/05_longtail.ipynb #edecf987
 def run_title(rep:Report, what:str) -> str:
     "A figure title naming the data, preset, device and epochs of the run behind `rep`."
     i = rep.info

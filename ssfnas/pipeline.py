@@ -214,10 +214,9 @@ def from_dict(cls:PipelineConfig, d:dict):
 
 # %% ../nbs/13_pipeline.ipynb #5766e41c
 PipelineConfig.add_preset('paper')
-PipelineConfig.add_preset('cpu', search=dict(epochs=10, C=8, layers=5, batch_size=64, arch_lr=3e-3),
-                          by_method={'fairdarts': dict(derivation='argmax')},
-                          pretrain=dict(epochs=20, bs=128, proj=(512, 512), warmup=2., eval_every=4),
-                          train=dict(C=16, layers=8, epochs=30, bs=96, cutout=0))
+PipelineConfig.add_preset('cpu', search=dict(size=16, epochs=4, C=8, layers=5, batch_size=128, lr=0.05, arch_lr=0.03),
+                          pretrain=dict(epochs=4, bs=128, proj=(512, 512), warmup=0.5, eval_every=2),
+                          train=dict(C=16, layers=5, epochs=8, bs=96, cutout=0, drop_path=0., aux_weight=0.))
 PipelineConfig.add_preset('tiny', source='sample',
                           search=dict(epochs=2, C=4, layers=5, batch_size=32, arch_lr=0.1, max_batches=4, max_valid_batches=4),
                           by_method={'fairdarts': dict(derivation='argmax')},
@@ -268,7 +267,7 @@ def ssl_search(cfg:SSLSearchConfig, # the search's settings
     "SSF-NAS stage 1: FairDARTS search driven by the Barlow Twins loss; returns (genotype, learner)."
     set_seed(cfg.seed)
     iw, ia = random_split(len(lt.train), cfg.train_portion, cfg.split_seed)
-    views = barlow_views()
+    views = barlow_views(cfg.size)
     dls = DataLoaders.from_datasets(MultiViewDataset(lt.train.subset(iw), views), None, bs=cfg.batch_size, seed=cfg.seed,
                                     num_workers=cfg.num_workers)
     g = torch.Generator(); g.manual_seed(cfg.seed + 1)
@@ -387,6 +386,7 @@ class InitReport:
 
 _BN_AFFINE = "BN scale/shift: the supernet's BN has none (affine=False), kept at 1/0"
 
+# %% ../nbs/13_pipeline.ipynb #71958d28
 def _copy(dst:nn.Module, src:nn.Module, dname:str, sname:str, rep:InitReport, pnames:set):
     "Copy every state tensor of `dst` from the same-named one of `src`; a module whose shapes differ stays at init."
     d, s = dst.state_dict(), src.state_dict()
@@ -443,6 +443,7 @@ def init_from_supernet(net:EvalNetwork, # the network of the derived genotype (m
         if not k.startswith(('stem.', 'cells.')): rep.kept[k] = 'no counterpart in the supernet'
     return rep
 
+# %% ../nbs/13_pipeline.ipynb #f380340a
 def load_supernet(cfg:PipelineConfig, path:str|Path # the `search/supernet.pt` of an SSF-NAS run of `cfg`
                  ) -> SearchNetwork:
     "The supernet an SSF-NAS search saved, rebuilt from the config and loaded (on the CPU)."
