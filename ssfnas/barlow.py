@@ -318,6 +318,7 @@ def knn_predict(train_feats:torch.Tensor, # (N, D) features of the memory bank
                 k:int=200, # neighbours (capped at N)
                 t:float=0.1, # temperature of the exp(similarity / t) vote weights
                 chunk:int=1024, # test rows per similarity block (memory)
+                prior_corrected:bool=False, # divide each class's vote by its count in the bank (for a balanced test set)
                ) -> torch.Tensor:
     "Weighted kNN (cosine similarity, votes exp(s/t)) predictions (M,) for `test_feats`."
     if train_feats.ndim != 2 or test_feats.ndim != 2 or train_feats.shape[1] != test_feats.shape[1]:
@@ -327,24 +328,27 @@ def knn_predict(train_feats:torch.Tensor, # (N, D) features of the memory bank
     n_classes = n_classes or int(train_labels.max()) + 1
     bank, labels = F.normalize(train_feats.float(), dim=1), train_labels.long().to(train_feats.device)
     k = min(k, len(bank)); preds = []
+    per = torch.bincount(labels, minlength=n_classes).clamp(min=1).float() if prior_corrected else None
     for q in F.normalize(test_feats.float(), dim=1).split(chunk):
         sim, idx = (q @ bank.T).topk(k, dim=1)
         votes = torch.zeros(len(q), n_classes, device=q.device).scatter_add_(1, labels[idx], (sim / t).exp())
-        preds.append(votes.argmax(1))
+        preds.append((votes if per is None else votes / per).argmax(1))
     return torch.cat(preds)
 
 def knn_eval(backbone:nn.Module, # maps images to (B, D) features
              train:Arrays, # the memory bank (labelled, un-augmented)
              test:Arrays, # the images to classify
              k:int=200, t:float=0.1, bs:int=512, device=None) -> dict:
-    "kNN accuracy of `backbone`'s features on `test`: `acc` (micro), `bal_acc` (mean per class), `per_class`, `groups`."
+    "kNN accuracy of `backbone`'s features on `test`: `acc` (micro), `bal_acc` (mean per class), `per_class`, `groups`; the same for the prior-corrected vote under `pc`."
     ftr, ytr = extract_features(backbone, train, bs, device)
     fte, yte = extract_features(backbone, test, bs, device)
     C = len(train.classes)
-    cm = confusion_matrix(yte, knn_predict(ftr, ytr, fte, C, k, t), C)
-    counts = np.bincount(np.asarray(train.y), minlength=C)
-    return dict(acc=micro_accuracy(cm), bal_acc=mean_per_class_accuracy(cm), per_class=per_class_accuracy(cm),
-                groups=group_accuracy(cm, class_groups(counts)))
+    groups = class_groups(np.bincount(np.asarray(train.y), minlength=C))
+    def scores(prior_corrected):
+        cm = confusion_matrix(yte, knn_predict(ftr, ytr, fte, C, k, t, prior_corrected=prior_corrected), C)
+        return dict(acc=micro_accuracy(cm), bal_acc=mean_per_class_accuracy(cm), per_class=per_class_accuracy(cm),
+                    groups=group_accuracy(cm, groups))
+    return dict(scores(False), pc=scores(True))
 
 # %% ../nbs/11_barlow.ipynb #068bc888
 from functools import partial
@@ -364,7 +368,7 @@ def _bare(model): return getattr(model, 'module', model)  # unwrap DistributedDa
 
 # %% ../nbs/11_barlow.ipynb #4ac8171e
 class KNNMonitorCB(Callback):
-    "Every `every` epochs (and before training), weighted-kNN test accuracy (micro and balanced) of the backbone's features."
+    "Every `every` epochs (and before training), weighted-kNN test accuracy (micro and balanced; plain and prior-corrected vote) of the backbone's features."
     order = 40  # after_epoch before the Recorder (50) so that the values land in the epoch's row
     name = 'knn_monitor'  # found as `learn.knn_monitor`
     def __init__(self, train:Arrays, # memory bank (labelled, un-augmented training images)
@@ -385,14 +389,19 @@ class KNNMonitorCB(Callback):
         r = self.results[l.epoch] = self._eval()
         l.log['knn_acc'], l.log['knn_bal_acc'] = r['acc'], r['bal_acc']
         for g, a in r['groups'].items(): l.log[f'knn_{g}'] = a
-        if self.init is not None: l.log['knn_init_acc'], l.log['knn_init_bal_acc'] = self.init['acc'], self.init['bal_acc']
+        if 'pc' in r:  # the prior-corrected vote (11_barlow)
+            l.log['knn_pc_bal_acc'] = r['pc']['bal_acc']
+            for g, a in r['pc']['groups'].items(): l.log[f'knn_pc_{g}'] = a
+        if self.init is not None:
+            l.log['knn_init_acc'], l.log['knn_init_bal_acc'] = self.init['acc'], self.init['bal_acc']
+            if 'pc' in self.init: l.log['knn_init_pc_bal_acc'] = self.init['pc']['bal_acc']
     @property
     def last(self) -> dict: return self.results[max(self.results)] if self.results else None
     def state_dict(self):
-        fix = lambda v: {**v, 'per_class': torch.as_tensor(v['per_class'])}  # tensors load with weights_only=True
+        fix = lambda v: {**v, 'per_class': torch.as_tensor(v['per_class']), **({'pc': fix(v['pc'])} if 'pc' in v else {})}  # tensors load with weights_only=True
         return {'results': {k: fix(v) for k, v in self.results.items()}, 'init': None if self.init is None else fix(self.init)}
     def load_state_dict(self, sd):
-        fix = lambda v: {**v, 'per_class': np.asarray(v['per_class'])}
+        fix = lambda v: {**v, 'per_class': np.asarray(v['per_class']), **({'pc': fix(v['pc'])} if 'pc' in v else {})}
         self.results = {int(k): fix(v) for k, v in sd['results'].items()}
         self.init = None if sd['init'] is None else fix(sd['init'])
 
@@ -566,12 +575,15 @@ def plot_pretraining(learn, # a fitted Barlow Twins learner (with a Recorder; mo
         same = has('knn_acc') and np.allclose(h.knn_acc.dropna(), h.knn_bal_acc.dropna())
         line('knn_acc', 'kNN, overall' + (' = mean per class (balanced test set)' if same else ''), color='C0', lw=2)
         if not same: line('knn_bal_acc', 'kNN, mean per class', color='C0', ls='--')
+        line('knn_pc_bal_acc', 'kNN, prior-corrected vote, mean per class', color='C4', lw=2)
         for k, g in enumerate(('head', 'medium', 'tail')): line(f'knn_{g}', f'kNN, {g} classes', color=f'C{k+2}', lw=1, ms=3)
         line('probe_acc', 'online linear probe, overall', color='C1', lw=2)
         if has('probe_acc') and not np.allclose(h.probe_acc.dropna(), h.probe_bal_acc.dropna()):
             line('probe_bal_acc', 'online linear probe, mean per class', color='C1', ls='--')
         init = getattr(getattr(learn, 'knn_monitor', None), 'init', None)
         if init is not None: ax.axhline(100 * init['acc'], color='gray', ls=':', label='kNN at initialisation')
+        if init is not None and 'pc' in init and has('knn_pc_bal_acc'):
+            ax.axhline(100 * init['pc']['bal_acc'], color='C4', ls=':', label='kNN prior-corrected, at initialisation')
         ax.set(xlabel='epoch', ylabel='test accuracy (%)', title='features on the balanced test set')
         ax.legend(fontsize=7, loc='center left', bbox_to_anchor=(1.01, 0.5))
     if title: fig.suptitle(title, fontsize=10)

@@ -95,6 +95,7 @@ def _grid_args(sub, fmt):
                       help='imbalance factors')
     grid.add_argument('--seeds', nargs='*', type=int, default=[0], metavar='SEED', help='seeds')
     grid.add_argument('--root', required=True, help='folder of the run folders (one per method, imbalance and seed)')
+    grid.add_argument('--store', default=None, help='results store (e.g. nbs/results/grid_cpu): its runs are not run again, each finished run is copied there without its weights')
     grid.add_argument('--device', default=None, help='cuda, cuda:1, mps or cpu (default: the best available)')
     grid.add_argument('--set', nargs='*', default=[], metavar='FIELD=VALUE', help='override PipelineConfig fields of every run, e.g. search.epochs=5 (a stage a method lacks ignores its own)')
 
@@ -156,7 +157,7 @@ def _longtail(args):
 def _grid(args):
     _warn_paper_on_cpu(args.preset, get_device(args.device))
     df = run_grid(args.root, args.preset, tuple(args.methods), tuple(args.imbalances), tuple(args.seeds),
-                  device=args.device, quiet=False, progress=True, **parse_overrides(args.set))
+                  device=args.device, quiet=False, progress=True, store=args.store, **parse_overrides(args.set))
     print(results_table(df).to_string())
 
 def _demo(args):

@@ -15,19 +15,19 @@ from torch import nn, Tensor
 import torch.nn.functional as F
 from torch.func import functional_call
 from fastcore.basics import patch
-from .core import Config, RunDir, get_device, set_seed, save_json, tune_cpu_allocator
+from .core import Config, RunDir, get_device, set_seed, save_json, load_json, tune_cpu_allocator
 from .genotypes import Genotype, Edge, prune_dangling, n_skips, draw_genotype
 from .fast import unfused, accelerate
 from .networks import SearchNetwork, search_edges, count_params, relax, RELAXATIONS
 from .learner import (Callback, Learner, sgd, to_device, LRSchedCB, cosine_lr, GradClipCB, MetricsCB,
                             accuracy, balanced_accuracy, LimitBatchesCB, CheckpointCB, ProgressCB, DeviceCB, ChannelsLastCB, channels_last, is_channels_last,
-                            MixedPrecisionCB, bf16_available)
+                            MixedPrecisionCB, bf16_available, read_checkpoint)
 
 # %% auto #0
 __all__ = ['supervised_loss', 'split_params', 'frozen', 'first_order_grad', 'unrolled_weights', 'fd_hvp', 'exact_hvp', 'rel_err',
            'second_order_grad', 'unrolled_grad_oracle', 'derive_cell', 'derive_genotype', 'DartsCB', 'SearchConfig',
            'stratified_split', 'search_data', 'search_precision', 'search_learner', 'search', 'save_search',
-           'plot_alpha_heatmaps', 'plot_alpha_trajectories', 'plot_skips']
+           'history_to_json', 'read_search_history', 'plot_alpha_heatmaps', 'plot_alpha_trajectories', 'plot_skips']
 
 # %% ../nbs/09_darts.ipynb #2eaa054e
 def supervised_loss(loss_func:Callable=F.cross_entropy, # loss(preds, *targets)
@@ -414,6 +414,7 @@ def search_data(cfg:SearchConfig):
                                           drop_last=True, generator=g, num_workers=cfg.num_workers)
     return dls, arch_dl, lt
 
+# %% ../nbs/09_darts.ipynb #a7b03283
 def search_precision(device=None) -> str:
     "The precision of a search step on `device`, for the search and its benchmark alike: 'float32' with the fused blocks on the CPU (measured in 16_bench: bf16 autocast is slower there without bf16 arithmetic, and turns the fused blocks off), 'bf16' autocast on CUDA (with the plain modules, until the GPU check measures the fused ones faster)."
     dev = get_device(device)
@@ -446,6 +447,7 @@ def search_learner(model:nn.Module, # a supernet with .weights() and .alphas()
     return Learner(model, dls, loss_func, lr=lr, cbs=cbs, run=run, config=config, n_inp=n_inp,
                    opt_func=partial(sgd, momentum=momentum, weight_decay=weight_decay), params=lambda m: m.weights())
 
+# %% ../nbs/09_darts.ipynb #3e7bdd78
 def search(cfg:SearchConfig, # the settings
            run:str|Path|RunDir|None=None, # run folder: metrics, checkpoints (resumed if present), figures, genotype.json
            device:str|None=None, # default `get_device()`
@@ -469,6 +471,7 @@ def search(cfg:SearchConfig, # the settings
     if run is not None: save_search(run, learn, time.time() - t0)
     return learn
 
+# %% ../nbs/09_darts.ipynb #62842811
 def save_search(run:RunDir, # the search's folder
                 learn:Learner, # a finished search's learner (`learn.darts` holds the history)
                 seconds:float|None=None, # the search's wall time, for the summary
@@ -482,9 +485,24 @@ def save_search(run:RunDir, # the search's folder
         run.save_fig(fig, name); plt.close(fig)  # saved, not shown
     try: g = darts.genotype; g.save(run/'genotype.json'); found = dict(genotype=g.to_dict(), n_skip_normal=n_skips(g), n_skip_reduce=n_skips(g, 'reduce'))
     except ValueError as e: g = None; found = dict(genotype=None, genotype_error=str(e))
+    save_json(history_to_json(darts.history), run/'history.json')  # small: the figures can be drawn again from it
     run.update_summary(**found, params_supernet=count_params(model), device=str(learn.device),  # the summary last
                        **({'seconds': round(seconds, 1)} if seconds is not None else {}))
     return g
+
+
+# %% ../nbs/09_darts.ipynb #991a71a5
+def history_to_json(history:list) -> list:
+    "`DartsCB.history` as plain JSON (α as nested lists): a search folder's history.json."
+    return [{k: v.tolist() if isinstance(v, Tensor) else v for k, v in h.items()} for h in history]
+
+def read_search_history(folder:str|Path) -> list:
+    "A finished search's `DartsCB.history` (α as tensors) from its folder: history.json, else its checkpoint last.pt."
+    f = Path(folder)
+    if (f/'history.json').exists():
+        return [{k: torch.tensor(v) if k.startswith('alpha_') else v for k, v in h.items()} for h in load_json(f/'history.json')]
+    if (f/'last.pt').exists(): return read_checkpoint(f/'last.pt')['cbs']['darts']['history']
+    raise FileNotFoundError(f"{f} holds no search history (history.json or last.pt): is it a search's folder?")
 
 # %% ../nbs/09_darts.ipynb #4fe7b1e5
 def _relaxed(alpha, relaxation): return relax(alpha, relaxation).numpy()

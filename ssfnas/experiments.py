@@ -4,17 +4,19 @@
 
 # %% ../nbs/14_experiments.ipynb #f0c4293d
 from __future__ import annotations
-import itertools, time
+import itertools, shutil, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import matplotlib.pyplot as plt
-from .core import load_json, has_gpu
+from .core import load_json, save_json, has_gpu, RunDir
 from .pipeline import PipelineConfig, run_pipeline, METHODS, FIXED_LOSS
 from .data import get_cifar_lt
+from .darts import history_to_json, read_search_history
 
 # %% auto #0
-__all__ = ['run_name', 'grid_configs', 'run_grid', 'collect', 'results_table', 'plot_vs_imbalance', 'plot_per_class_methods']
+__all__ = ['SMALL_FILE', 'run_name', 'grid_configs', 'run_grid', 'collect', 'results_table', 'archive_run', 'stored',
+           'plot_vs_imbalance', 'plot_per_class_methods']
 
 # %% ../nbs/14_experiments.ipynb #ad68f9f8
 def run_name(method:str, imbalance:float, seed:int) -> str: return f"{method}_rho{imbalance:g}_s{seed}"
@@ -31,34 +33,42 @@ def grid_configs(preset:str='tiny', methods=METHODS, imbalances=(10, 50, 100), s
     return [PipelineConfig.preset(preset, method=method, imbalance=float(imb), seed=seed, **own(method))
             for imb, seed, method in itertools.product(imbalances, seeds, methods)]
 
+# %% ../nbs/14_experiments.ipynb #9207180c
 def run_grid(root:str|Path, # folder of the grid's run folders
              preset:str='tiny', # PipelineConfig preset
              methods=METHODS, imbalances=(10, 50, 100), seeds=(0,),
              device=None, quiet:bool=True, # False: a line per finished run
              progress:bool=False, # each run's own progress (epochs, bars) as it trains
+             store:str|Path|None=None, # results store (`archive_run`): its runs are not run again; each finished run is copied there
              **overrides, # more PipelineConfig fields for every run ('search.epochs': those of a stage a method lacks are not used for it)
             ) -> pd.DataFrame:
-    "Run (or continue) every (method, imbalance, seed) of the grid; returns `collect(root)`."
+    "Run (or continue) every (method, imbalance, seed) of the grid; returns `collect(root, store)`."
     # every configuration is built (and so checked) before the first run starts: a typo in the last one must not
     # wait for the others to train
     cfgs = grid_configs(preset, methods, imbalances, seeds, **overrides)
     root = Path(root); root.mkdir(parents=True, exist_ok=True)
     for cfg in cfgs:
         method, imb, seed = cfg.method, cfg.imbalance, cfg.seed
-        lt = get_cifar_lt(cfg.dataset, cfg.imbalance, cfg.profile, cfg.source)
         out = root/run_name(method, imb, seed)
+        if store is not None and stored(store, cfg, out.name):
+            if not quiet: print(f"{out.name:>24}: in the store {Path(store)}, not run again")
+            continue
+        lt = get_cifar_lt(cfg.dataset, cfg.imbalance, cfg.profile, cfg.source)
         t0 = time.time()
         s = run_pipeline(cfg, out, resume=True, device=device, quiet=not progress, lt=lt)
+        if store is not None: archive_run(out, store)
         if not quiet:
             r = s['result']; print(f"{out.name:>24}: micro {r['top1_micro']:.3f} balanced {r['top1_balanced']:.3f} ({time.time()-t0:.0f} s)")
-    return collect(root)
+    return collect(root, *([store] if store is not None else []))
 
-def collect(root:str|Path) -> pd.DataFrame:
-    "One row per finished run folder under `root`: method, imbalance, seed, accuracies, params, times."
-    rows = []
-    for f in sorted(Path(root).glob('*/summary.json')):
+# %% ../nbs/14_experiments.ipynb #143f91f6
+def collect(*roots:str|Path) -> pd.DataFrame:
+    "One row per finished run folder under the `roots` (run folders, results stores; a run in several: the first root's): method, imbalance, seed, accuracies, params, times."
+    rows, seen = [], set()
+    for f in (f for root in roots for f in sorted(Path(root).glob('*/summary.json'))):
         s = load_json(f)
-        if 'result' not in s: continue
+        if 'result' not in s or f.parent.name in seen: continue
+        seen.add(f.parent.name)
         r, sec = s['result'], s.get('seconds', {})
         rows.append({'method': s['method'], 'imbalance': s['imbalance'], 'seed': s['seed'],
                      'top1_micro': r['top1_micro'], 'top1_balanced': r['top1_balanced'],
@@ -67,6 +77,7 @@ def collect(root:str|Path) -> pd.DataFrame:
                      'per_class': r['per_class'], 'device': s.get('device'), 'run': f.parent.name})
     return pd.DataFrame(rows)
 
+# %% ../nbs/14_experiments.ipynb #c9718d27
 def results_table(df:pd.DataFrame, cols=('top1_micro', 'top1_balanced', 'acc_tail')) -> pd.DataFrame:
     "Mean ± std over seeds (in %), one row per method, one column per (metric, imbalance); params and search time."
     out = {}
@@ -80,6 +91,34 @@ def results_table(df:pd.DataFrame, cols=('top1_micro', 'top1_balanced', 'acc_tai
     t.columns = pd.MultiIndex.from_tuples(t.columns)
     order = [m for m in METHODS if m in t.index]
     return t.loc[order].sort_index(axis=1, level=0, sort_remaining=False)
+
+# %% ../nbs/14_experiments.ipynb #abf2f0a3
+SMALL_FILE = 2_000_000  # bytes: what a results store keeps of a run (weights and checkpoints stay in the run folder)
+
+def archive_run(run:str|Path, # a finished run folder (its summary.json holds a result)
+                store:str|Path, # the results store, e.g. nbs/results/grid_cpu, committed with the notebooks
+                unfinished:bool=False, # True: also a run whose stages have not all finished (e.g. a search-only run)
+               ) -> Path:
+    "Copy a finished run's small files (configs, summaries, metrics, figures, genotypes, the search's history) to `store/<run name>`: its results without the weights."
+    run = Path(run)
+    if not (run/'config.json').exists(): raise ValueError(f"{run} is not a run folder (no config.json)")
+    if not unfinished and 'result' not in (load_json(run/'summary.json') if (run/'summary.json').exists() else {}):
+        raise ValueError(f"{run} is not a finished run (its summary.json holds no result): finish it first (--resume)")
+    dest = Path(store)/run.name
+    if dest.exists(): shutil.rmtree(dest)  # no files of an older copy survive
+    for f in sorted(run.rglob('*')):
+        if f.is_file() and f.suffix != '.pt' and not f.name.startswith('.') and f.stat().st_size <= SMALL_FILE:
+            (dest/f.relative_to(run)).parent.mkdir(parents=True, exist_ok=True); shutil.copy2(f, dest/f.relative_to(run))
+    if (run/'search'/'done.json').exists() and not (dest/'search'/'history.json').exists():  # a search from before history.json
+        save_json(history_to_json(read_search_history(run/'search')), dest/'search'/'history.json')
+    return dest
+
+def stored(store:str|Path, cfg:PipelineConfig, name:str) -> bool:
+    "Whether the results store holds the finished run `name`; refused (with the difference) if it was made with another config."
+    d = Path(store)/name
+    if not (d/'summary.json').exists(): return False
+    RunDir(d, cfg)  # raises on another config; a field added since ran at its default
+    return 'result' in load_json(d/'summary.json')
 
 # %% ../nbs/14_experiments.ipynb #7f8a7251
 _COLORS = {'ssfnas': '#d62728', 'fairdarts': '#ff7f0e', 'darts': '#1f77b4', 'random': '#7f7f7f', 'resnet32': '#2ca02c',

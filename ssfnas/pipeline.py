@@ -215,6 +215,7 @@ def from_dict(cls:PipelineConfig, d:dict):
 # %% ../nbs/13_pipeline.ipynb #5766e41c
 PipelineConfig.add_preset('paper')
 PipelineConfig.add_preset('cpu', search=dict(size=16, epochs=4, C=8, layers=5, batch_size=128, lr=0.05, arch_lr=0.03),
+                          by_method={'ssfnas': dict(w01=100.)},  # the zero-one loss scaled to the Barlow Twins loss (below)
                           pretrain=dict(epochs=4, bs=128, proj=(512, 512), warmup=0.5, eval_every=2),
                           train=dict(C=16, layers=5, epochs=8, bs=96, cutout=0, drop_path=0., aux_weight=0.))
 PipelineConfig.add_preset('tiny', source='sample',
@@ -552,6 +553,7 @@ class PretrainStage(Stage):
         if rep is not None: save_json(rep.to_dict(), sd/'init.json')
         knn = learn.knn_monitor.last if any(type(c).__name__ == 'KNNMonitorCB' for c in learn.cbs) else None
         return {'knn_acc': knn and knn['acc'], 'knn_bal_acc': knn and knn['bal_acc'],
+                'knn_pc_bal_acc': knn and knn.get('pc', {}).get('bal_acc'),  # prior-corrected vote (11_barlow)
                 'final_loss': float(learn.history.train_loss.iloc[-1]),
                 **({'init': {k: v for k, v in rep.to_dict().items() if k != 'kept'}} if rep is not None else {})}
 
