@@ -631,26 +631,29 @@ def run_pipeline(cfg:PipelineConfig, # the run's settings
                  resume:bool=False, # continue a run already in `out` (same config only)
                  device=None, quiet:bool=False,
                  lt:LTData|None=None, # the data (default: from the config)
+                 until:str|None=None, # stop after this stage (e.g. 'search': a search-only run); None: all of them
                 ) -> dict:
-    "Run (or continue) the stages of `cfg.method` into `out`; returns the summary (None on the other processes of a `torchrun`)."
+    "Run (or continue) the stages of `cfg.method` into `out`; returns the summary, or with `until` that stage's done.json (None on the other processes of a `torchrun`)."
     out = Path(out)
     info = init_distributed(device=device)
     main, dev = info.is_main, info.device
+    if until is not None and until not in cfg.stages: raise ValueError(f"until={until!r}: method {cfg.method!r} has the stages {list(cfg.stages)}")
     if (out/'config.json').exists() and not resume:
         raise FileExistsError(f"{out} already holds a run: continue it with resume=True (--resume), or choose another folder")
     if lt is None: lt = get_cifar_lt(cfg.dataset, cfg.imbalance, cfg.profile, cfg.source)  # fails before anything is written
     if main:
-        with RunDir(out).lock(): return _run_stages(cfg, out, info, dev, quiet, lt)
-    return _run_stages(cfg, out, info, dev, quiet, lt)
+        with RunDir(out).lock(): return _run_stages(cfg, out, info, dev, quiet, lt, until)
+    return _run_stages(cfg, out, info, dev, quiet, lt, until)
 
-def _run_stages(cfg:PipelineConfig, out:Path, info, dev, quiet:bool, lt:LTData) -> dict|None:
+def _run_stages(cfg:PipelineConfig, out:Path, info, dev, quiet:bool, lt:LTData, until:str|None=None) -> dict|None:
     main = info.is_main
     _barrier()
     if main: run = RunDir(out, cfg)
     _barrier()
     if not main: run = RunDir(out, cfg)  # checks the config the main process wrote
     quiet = quiet or not main
-    for st in (STAGES[s] for s in cfg.stages):
+    stages = cfg.stages if until is None else cfg.stages[:cfg.stages.index(until) + 1]
+    for st in (STAGES[s] for s in stages):
         sd, inputs = RunDir(out/st.name), st.inputs(cfg, out)
         if (sd/'done.json').exists():
             done = read_done(out, st.name)
@@ -667,7 +670,8 @@ def _run_stages(cfg:PipelineConfig, out:Path, info, dev, quiet:bool, lt:LTData) 
             done.update(seconds=round(time.time() - t0, 1), inputs=inputs)
             save_json(done, sd/'done.json')
         _barrier()
-    return _summarize(cfg, out, str(dev)) if main else None
+    if not main: return None
+    return read_done(out, until) if until is not None else _summarize(cfg, out, str(dev))
 
 def _summarize(cfg:PipelineConfig, out:Path, dev:str) -> dict:
     "summary.json of the run, and its main figures (genotype graph, per-class accuracy, confusion) in figures/."
