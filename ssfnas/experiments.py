@@ -16,7 +16,7 @@ from .darts import history_to_json, read_search_history
 
 # %% auto #0
 __all__ = ['SMALL_FILE', 'run_name', 'grid_configs', 'run_grid', 'collect', 'results_table', 'archive_run', 'stored',
-           'plot_vs_imbalance', 'plot_per_class_methods']
+           'plot_vs_imbalance', 'plot_groups', 'plot_per_class_methods']
 
 # %% ../nbs/14_experiments.ipynb #ad68f9f8
 def run_name(method:str, imbalance:float, seed:int) -> str: return f"{method}_rho{imbalance:g}_s{seed}"
@@ -73,20 +73,22 @@ def collect(*roots:str|Path) -> pd.DataFrame:
         rows.append({'method': s['method'], 'imbalance': s['imbalance'], 'seed': s['seed'],
                      'top1_micro': r['top1_micro'], 'top1_balanced': r['top1_balanced'],
                      **{k: r[k] for k in ('acc_head', 'acc_medium', 'acc_tail') if k in r},
-                     'params': r['info'].get('params'), 'search_s': sec.get('search'), 'total_s': sum(sec.values()) if sec else None,
+                     'params': r['info'].get('params'), **{f'{k}_s': sec.get(k) for k in ('search', 'pretrain', 'train')},
+                     'total_s': sum(sec.values()) if sec else None, 'genotype': s.get('genotype'),
                      'per_class': r['per_class'], 'device': s.get('device'), 'run': f.parent.name})
     return pd.DataFrame(rows)
 
 # %% ../nbs/14_experiments.ipynb #c9718d27
 def results_table(df:pd.DataFrame, cols=('top1_micro', 'top1_balanced', 'acc_tail')) -> pd.DataFrame:
-    "Mean ± std over seeds (in %), one row per method, one column per (metric, imbalance); params and search time."
+    "Mean ± std over seeds (in %), one row per method, one column per (metric, imbalance); params and the mean minutes of each stage."
     out = {}
     for (m, imb), g in df.groupby(['method', 'imbalance']):
         for c in cols:
             v = 100 * g[c].astype(float)
             out.setdefault(m, {})[(c, f'ρ={imb:g}')] = f"{v.mean():.1f} ± {v.std(ddof=0):.1f}" + (f" (n={len(v)})" if len(v) > 1 else '')
         out[m][('params (M)', '')] = f"{g.params.iloc[0] / 1e6:.2f}"
-        if g.search_s.notna().any(): out[m][('search (s)', f'ρ={imb:g}')] = f"{g.search_s.mean():.0f}"
+        out[m][('minutes: search / pre-training / training', f'ρ={imb:g}')] = ' / '.join(
+            f"{g[c].mean() / 60:.1f}" if c in g and g[c].notna().any() else '–' for c in ('search_s', 'pretrain_s', 'train_s'))
     t = pd.DataFrame(out).T
     t.columns = pd.MultiIndex.from_tuples(t.columns)
     order = [m for m in METHODS if m in t.index]
@@ -136,6 +138,23 @@ def plot_vs_imbalance(df:pd.DataFrame, title:str=''):
     axs[0].set_ylabel('top-1 %'); axs[1].legend(fontsize=8)
     if title: fig.suptitle(title, fontsize=10)
     fig.tight_layout(); return fig
+
+def plot_groups(df:pd.DataFrame, imbalance:float, title:str=''):
+    "Balanced test accuracy and the head / medium / tail means of each method at one imbalance factor (mean ± std over seeds; the seeds as dots)."
+    d = df[df.imbalance == imbalance]
+    cols = [('top1_balanced', 'balanced'), ('acc_head', 'head'), ('acc_medium', 'medium'), ('acc_tail', 'tail')]
+    methods = [m for m in METHODS if m in set(d.method)]
+    fig, ax = plt.subplots(figsize=(10, 3.8)); w = 0.8 / len(methods)
+    for i, m in enumerate(methods):
+        g = d[d.method == m]
+        x = np.arange(len(cols)) + (i - (len(methods) - 1) / 2) * w
+        v = np.array([100 * g[c].astype(float).values for c, _ in cols])  # (groups, seeds)
+        ax.bar(x, v.mean(1), w, yerr=v.std(1) if v.shape[1] > 1 else None, capsize=2, color=_COLORS.get(m),
+               label=f"{m} (n={v.shape[1]})")
+        for j in range(v.shape[1]): ax.plot(x, v[:, j], 'k.', ms=3)
+    ax.set_xticks(range(len(cols))); ax.set_xticklabels([n for _, n in cols]); ax.set_ylabel('test accuracy %')
+    ax.set_title(title or f'accuracy per class group at ρ = {imbalance:g}', fontsize=10); ax.grid(axis='y', alpha=.3)
+    ax.legend(fontsize=8, ncol=3); fig.tight_layout(); return fig
 
 def plot_per_class_methods(df:pd.DataFrame, imbalance:float, title:str=''):
     "Per-class test accuracy (mean over seeds) of each method at one imbalance factor, classes from head to tail."
