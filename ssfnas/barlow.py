@@ -541,6 +541,7 @@ def views_correlation(model:BarlowTwins, # a Barlow Twins model (any backbone)
     finally: model.train(was)
     return cross_correlation(torch.cat([z[0] for z in zs]).cpu(), torch.cat([z[1] for z in zs]).cpu())
 
+# %% ../nbs/11_barlow.ipynb #57ac2066
 def plot_cross_correlation(cs:dict, # {title: C}
                            dims:int=64, # show the first `dims` dimensions
                            suptitle:str|None=None):
@@ -556,6 +557,7 @@ def plot_cross_correlation(cs:dict, # {title: C}
     if suptitle: fig.suptitle(suptitle, fontsize=10)
     return fig
 
+# %% ../nbs/11_barlow.ipynb #18f9853d
 def plot_pretraining(learn, # a fitted Barlow Twins learner (with a Recorder; monitors optional)
                      title:str|None=None):
     "Loss per batch and per epoch; kNN (overall, balanced, head/medium/tail) and linear-probe test accuracy per epoch."
@@ -589,6 +591,7 @@ def plot_pretraining(learn, # a fitted Barlow Twins learner (with a Recorder; mo
     if title: fig.suptitle(title, fontsize=10)
     fig.tight_layout(); return fig
 
+# %% ../nbs/11_barlow.ipynb #dfd010dd
 def plot_knn_per_class(per_class:dict, # {label: per-class accuracy array}
                        counts, # training images per class
                        classes:list, title:str|None=None):

@@ -46,6 +46,7 @@ def _row(impl, order, hvp, C, layers, bs, size, dev, steps, timing, **extra) -> 
             'threads': torch.get_num_threads(), 'steps': steps, 's_per_step': dt, 'images_per_s': bs / dt,
             'peak_mem_MiB': peak / 2**20, 'mem_kind': kind, **extra}
 
+# %% ../nbs/16_bench.ipynb #f9f46667
 def bench_search_step(second_order:bool=False, # unrolled (second-order) architecture step
                       C:int=16, layers:int=8, bs:int=64, size:int=32, n_classes:int=10,
                       steps:int=3, # timed steps
@@ -131,6 +132,7 @@ def pipeline_bf16(stage:str, dev:torch.device, cfg) -> bool:
     "Whether the pipeline runs `stage` under bf16 autocast on `dev`: the search as `search_precision`, the others on CUDA when the stage's `bf16`."
     return search_precision(dev) == 'bf16' if stage == 'search' else dev.type == 'cuda' and getattr(cfg, stage).bf16
 
+# %% ../nbs/16_bench.ipynb #cdbd6037
 def bench_stage(stage:str, # one of STAGES
                 preset:str='paper', # PipelineConfig preset whose sizes are used
                 bs:int|None=None, # batch size (default: the preset's for that stage)
@@ -298,6 +300,7 @@ def _small_pipeline(dry:bool):
     return base.replace(**{'search.epochs': 1, 'search.max_batches': n, 'search.max_valid_batches': n, 'pretrain.epochs': 1,
                            'pretrain.max_batches': n, 'train.epochs': 1 if dry else 2, 'train.max_batches': n})
 
+# %% ../nbs/16_bench.ipynb #f24f7e9f
 def gpu_check(device:str|None=None, # None: the first CUDA device (refused without one); 'cpu': the dry run at tiny sizes
               out:str|Path|None=None, # JSON file of everything measured
               quiet:bool=False) -> dict:

@@ -539,6 +539,7 @@ def plot_alpha_heatmaps(history:list, # `DartsCB.history`
     fig.suptitle(f"{title or f'{lab} per edge and operation'}\n{key}", y=1.06)  # two lines, above the panels' titles
     return fig
 
+# %% ../nbs/09_darts.ipynb #345e8f6d
 def plot_alpha_trajectories(history:list, primitives:Sequence[str], relaxation:str='softmax', title:str=''):
     "Per operation: the relaxed weight averaged over the edges (line) and its range (band), per epoch, both cells."
     import matplotlib.pyplot as plt
@@ -557,6 +558,7 @@ def plot_alpha_trajectories(history:list, primitives:Sequence[str], relaxation:s
     fig.suptitle(title or 'architecture weights during the search'); fig.tight_layout()
     return fig
 
+# %% ../nbs/09_darts.ipynb #087c497f
 def plot_skips(history:list, title:str=''):
     "Number of skip connections in the derived normal and reduction cells per epoch."
     import matplotlib.pyplot as plt

@@ -325,6 +325,7 @@ def check_lt_settings(dataset:str='cifar10', source:str='full', imbalance:float=
         raise ValueError(f"imbalance {imbalance:g} leaves {int((counts < 1).sum())} classes of {dataset} ({source}) without "
                          f"images (the largest class has {n_max}): use an imbalance <= {n_max}")
 
+# %% ../nbs/01_data.ipynb #60b02e43
 def get_cifar_lt(dataset:str='cifar10', # 'cifar10' or 'cifar100'
                  imbalance:float=100, # rho = n_max / n_min
                  profile:str='exp', # 'exp', 'step' or 'ssfnas'

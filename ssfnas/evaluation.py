@@ -196,6 +196,7 @@ def _as_items(reports):
     if isinstance(reports, Mapping): return list(reports.items())
     return [(r.name or f'model {i}', r) for i, r in enumerate(reports)]
 
+# %% ../nbs/04_evaluation.ipynb #b6ebdae7
 def plot_per_class(reports, # a Report, a list of them, or {label: Report}
                    title:str|None=None, # figure title (add data, preset and device for stored runs)
                    ax=None):
@@ -225,6 +226,7 @@ def plot_per_class(reports, # a Report, a list of them, or {label: Report}
     ax.legend(hs, gs, loc='lower left', bbox_to_anchor=(1.01, 0), fontsize=8, title='group (colour)', alignment='left')
     return ax.figure
 
+# %% ../nbs/04_evaluation.ipynb #95dbb232
 def plot_confusion(report:Report, # the evaluation
                    title:str|None=None, ax=None,
                    annot:bool|None=None, # write the percentages in the cells (default: up to 20 classes)

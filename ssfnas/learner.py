@@ -372,6 +372,7 @@ def step_cbs(s:StepSettings) -> list:
     "The learner callbacks for `s` (layout and precision; `s.apply` compiles)."
     return ([ChannelsLastCB()] if s.channels_last else []) + ([MixedPrecisionCB(cpu=True)] if s.precision == 'bf16' else [])
 
+# %% ../nbs/02_learner.ipynb #ce5571c0
 def time_step(model_fn:Callable, # () -> a fresh network
               s:StepSettings, device='cpu', bs:int=128,
               shape:tuple=(3, 32, 32), # one input's shape
@@ -394,6 +395,7 @@ def time_step(model_fn:Callable, # () -> a fresh network
         ts.append(time.perf_counter() - t)
     return bs / sorted(ts[warmup:])[steps // 2]
 
+# %% ../nbs/02_learner.ipynb #f1270a65
 def pick_step_settings(model_fn:Callable, # () -> a fresh network (e.g. `lambda: resnet32(10)`)
                        device='cpu', bs:int=128,
                        precision:str='auto', # 'auto' (time both where bf16 exists), 'float32' or 'bf16'
@@ -555,6 +557,7 @@ def _bs(learn):
     b = learn.yb[0] if learn.yb else learn.xb[0]
     return b.shape[0] if isinstance(b, Tensor) and b.ndim else 1
 
+# %% ../nbs/02_learner.ipynb #add3c708
 class Recorder(Callback):
     "Per-epoch history (DataFrame: epoch, train_loss, valid_loss, metrics, lr, time), written to a run folder."
     order = 50
@@ -829,6 +832,7 @@ def save_checkpoint(self:Learner, path:str|Path|RunDir, # .pt file, or folder/Ru
           'signature': model_signature(self.model)}
     return atomic_torch_save(ck, _ckpt_file(path))
 
+# %% ../nbs/02_learner.ipynb #fbb854a2
 def _check_signature(f, theirs:dict, mine:dict):
     only_ck = [k for k in theirs if k not in mine]; only_m = [k for k in mine if k not in theirs]
     shape = {k: (theirs[k], mine[k]) for k in theirs if k in mine and list(theirs[k]) != list(mine[k])}

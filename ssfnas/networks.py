@@ -56,6 +56,7 @@ def drop_path(x:torch.Tensor, p:float) -> torch.Tensor:
     mask = torch.empty(x.size(0), *([1] * (x.dim() - 1)), device=x.device, dtype=x.dtype).bernoulli_(keep)
     return x * mask / keep
 
+# %% ../nbs/08_networks.ipynb #920b3d8a
 DROP_MODES = ('edge', 'node')
 
 class Cell(nn.Module):
@@ -98,7 +99,6 @@ class Cell(nn.Module):
         "The output of edge `k`: its module on the source state, with the edge's row of weights if it is a `MixedOp`."
         op = self.ops[k]
         return op(x, weights[k]) if isinstance(op, MixedOp) else op(x)
-
 
 # %% ../nbs/08_networks.ipynb #24d64d75
 def search_edges(n_nodes:int=4) -> list[tuple[int, int]]:
@@ -177,6 +177,7 @@ def relax(alpha:torch.Tensor, relaxation:str) -> torch.Tensor:
     if relaxation == 'sigmoid': return torch.sigmoid(alpha)
     raise ValueError(f"unknown relaxation {relaxation!r}: use 'softmax' (DARTS) or 'sigmoid' (FairDARTS)")
 
+# %% ../nbs/08_networks.ipynb #9af6f534
 class SearchNetwork(CellNetwork):
     "DARTS/FairDARTS supernet: mixed operations on every edge, architecture weights as registered parameters."
     def __init__(self, C:int=16, # initial channels

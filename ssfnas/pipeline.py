@@ -537,6 +537,7 @@ class SearchStage(Stage):
         atomic_torch_save(learn.model.state_dict(), sd/'supernet.pt')
         return {'genotype': g.to_dict(), 'n_skip_normal': n_skips(g), 'params_supernet': count_params(net)}
 
+# %% ../nbs/13_pipeline.ipynb #8b170931
 class PretrainStage(Stage):
     "SSF-NAS's Barlow Twins pre-training of the found network; leaves its weights (`backbone.pt`)."
     name, done_keys = 'pretrain', ('final_loss', 'seconds')
@@ -557,6 +558,7 @@ class PretrainStage(Stage):
                 'final_loss': float(learn.history.train_loss.iloc[-1]),
                 **({'init': {k: v for k, v in rep.to_dict().items() if k != 'kept'}} if rep is not None else {})}
 
+# %% ../nbs/13_pipeline.ipynb #115cf4b3
 class TrainStage(Stage):
     "Supervised long-tail training and evaluation; leaves the model and its per-class figures."
     name, done_keys = 'train', ('top1_micro', 'top1_balanced', 'seconds')
@@ -585,7 +587,6 @@ class TrainStage(Stage):
         return rep.to_dict()
 
 STAGES = {s.name: s for s in (SearchStage(), PretrainStage(), TrainStage())}
-
 
 # %% ../nbs/13_pipeline.ipynb #1dc24ce0
 def read_done(out:Path, stage:str) -> dict:
@@ -645,6 +646,7 @@ def run_pipeline(cfg:PipelineConfig, # the run's settings
         with RunDir(out).lock(): return _run_stages(cfg, out, info, dev, quiet, lt, until)
     return _run_stages(cfg, out, info, dev, quiet, lt, until)
 
+# %% ../nbs/13_pipeline.ipynb #29a4d681
 def _run_stages(cfg:PipelineConfig, out:Path, info, dev, quiet:bool, lt:LTData, until:str|None=None) -> dict|None:
     main = info.is_main
     _barrier()
@@ -673,6 +675,7 @@ def _run_stages(cfg:PipelineConfig, out:Path, info, dev, quiet:bool, lt:LTData, 
     if not main: return None
     return read_done(out, until) if until is not None else _summarize(cfg, out, str(dev))
 
+# %% ../nbs/13_pipeline.ipynb #e896c661
 def _summarize(cfg:PipelineConfig, out:Path, dev:str) -> dict:
     "summary.json of the run, and its main figures (genotype graph, per-class accuracy, confusion) in figures/."
     run = RunDir(out)
@@ -686,4 +689,3 @@ def _summarize(cfg:PipelineConfig, out:Path, dev:str) -> dict:
                               genotype=g.to_dict() if g is not None else None,
                               search=done.get('search'), pretrain=done.get('pretrain'),
                               figures=sorted(f'figures/{p.name}' for p in run.figures.glob('*.png')))
-
