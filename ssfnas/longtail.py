@@ -27,7 +27,7 @@ from .evaluation import Report, compare, plot_per_class, plot_confusion, plot_hi
 __all__ = ['LDAM_FILES', 'LDAM_ARGS', 'NormedLinear', 'ShortcutA', 'CifarBasicBlock', 'ResNetCifar', 'resnet32', 'n_params',
            'LTTrainConfig', 'lr_schedule', 'step_settings', 'tail_accuracy_metric', 'data_label', 'train_longtail',
            'run_title', 'check_ldam_reference', 'write_cifar10_python', 'patch_ldam_schedule', 'run_ldam_reference',
-           'parity']
+           'parity_folders', 'parity_finished', 'parity']
 
 # %% ../nbs/05_longtail.ipynb #fe837991
 class NormedLinear(nn.Module):
@@ -350,6 +350,15 @@ def run_ldam_reference(ldam_dir:str|Path, # a checkout of kaidic/LDAM-DRW
 
 
 # %% ../nbs/05_longtail.ipynb #78512fbe
+def parity_folders(root:str|Path, loss:str, seeds=(0, 1)) -> dict:
+    "The run folders of one loss's parity comparison, `{'original': ..., seed: ours}`, each with the file a finished run has."
+    root = Path(root)
+    return {'original': root/f'original_{loss}'/'result.json', **{s: root/f'ours_{loss}_s{s}'/'summary.json' for s in seeds}}
+
+def parity_finished(root:str|Path, loss:str, seeds=(0, 1)) -> bool:
+    "Whether every run of one loss's parity comparison has finished."
+    return all(f.exists() for f in parity_folders(root, loss, seeds).values())
+
 def parity(ldam_dir:str|Path, # a checkout of kaidic/LDAM-DRW
            root:str|Path, # folder of the runs (finished ones are read, not run again)
            epochs:int=30, warmup:int=2, milestones:tuple=(24, 27), drw_epoch:int=24, # the common short schedule
@@ -362,9 +371,10 @@ def parity(ldam_dir:str|Path, # a checkout of kaidic/LDAM-DRW
                                milestones=tuple(milestones), drw_epoch=drw_epoch)
     rows = []
     for loss in losses:
-        ours = np.array([100 * train_longtail(cfg.replace(seed=s), loss, data=data, run_dir=root/f'ours_{loss}_s{s}',
+        f = parity_folders(root, loss, seeds)
+        ours = np.array([100 * train_longtail(cfg.replace(seed=s), loss, data=data, run_dir=f[s].parent,
                                               quiet=True).balanced for s in seeds])  # first: ours resume, the original restarts
-        ref = run_ldam_reference(ldam_dir, root/f'original_{loss}', loss, epochs, warmup, milestones, drw_epoch)
+        ref = run_ldam_reference(ldam_dir, f['original'].parent, loss, epochs, warmup, milestones, drw_epoch)
         d = float(ours.mean() - 100 * ref['top1'])
         rows.append({'loss': loss, 'original %': round(100 * ref['top1'], 2), 'ours %': round(float(ours.mean()), 2),
                      'ours per seed': ', '.join(f'{a:.2f}' for a in ours), 'difference': round(d, 2),
