@@ -209,6 +209,7 @@ def test_knn_eval_reports_micro_and_balanced():
     r = knn_eval(bb, train, test, k=5)
     assert math.isclose(r['acc'], 0.9) and math.isclose(r['bal_acc'], 0.5)
     assert r['per_class'].tolist() == [1.0, 0.0]
+    assert r['pc']['per_class'].tolist() == [1.0, 0.0]  # a balanced bank: the prior-corrected vote is the weighted one
 
 
 # ---------------------------------------------------------------- learner integration
