@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, fields, asdict
 from pathlib import Path
 from typing import Any
+from fastcore.basics import patch
 import numpy as np
 import torch
 
@@ -251,67 +252,20 @@ def config_diff(a:dict, # e.g. the config a run folder or checkpoint holds
 # %% ../nbs/00_core.ipynb #7c96ec21
 class RunDir:
     "A run folder: config.json, metrics.csv, figures/, checkpoints and summary.json, all written atomically."
+    RUN_FILES = ('*.pt', 'done.json', 'metrics.csv', 'metrics.jsonl', 'summary.json', 'genotype.json', 'step.json')  # a run's own files
+
     def __init__(self, path:str|Path, # the folder (created if missing)
-                 config:Config|dict|None=None, # written to config.json; must match one already there
+                 config:Config|dict|None=None, # written to config.json; must match one already there (`check_config` below)
                 ):
         self.path = Path(path); self.path.mkdir(parents=True, exist_ok=True)
         if config is not None: self.check_config(config)
 
     def __repr__(self): return f"RunDir({str(self.path)!r})"
-
-    @contextmanager
-    def lock(self):
-        "Hold an exclusive OS lock on the folder while a run writes to it; refuse, naming the holder's process id, if another has it."
-        try: import fcntl
-        except ImportError: yield self; return  # no flock on this OS: unlocked
-        f = open(self.path/'.lock', 'a+')
-        try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released by the OS when the process dies
-        except BlockingIOError:
-            f.seek(0); pid = f.read().strip() or 'unknown'; f.close()
-            raise ValueError(f"{self.path} is in use by another run (process {pid}): wait for it to end or stop it; "
-                             "two runs must not write one folder") from None
-        try:
-            f.seek(0); f.truncate(); f.write(f"{os.getpid()}\n"); f.flush()
-            for t in self.path.rglob('.*.tmp'): t.unlink(missing_ok=True)  # left by a write that was killed
-            yield self
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN); f.close()
     def __truediv__(self, name): return self.path/name
 
     @property
     def figures(self) -> Path:
         p = self.path/'figures'; p.mkdir(exist_ok=True); return p
-
-    def check_config(self, config:Config|dict):
-        "Write `config` to config.json, or refuse if the folder holds a run with another config."
-        d = config.to_dict() if isinstance(config, Config) else dict(config)
-        f = self.path/'config.json'
-        if f.exists():
-            old = load_json(f)
-            if isinstance(config, Config):  # read by the class: a field added after this run was made ran at its default
-                try: old = type(config).from_dict(old).to_dict()
-                except (TypeError, ValueError) as e:
-                    raise ValueError(f"{f} does not describe a {type(config).__name__} of this version of ssfnas ({e}); "
-                                     "it was made by another version: continue it with that version, or use another "
-                                     "output folder") from None
-            diff = config_diff(old, d)
-            if diff:
-                lines = '\n'.join(f"  {k}: {a!r} (in the folder) != {b!r} (asked for)" for k,(a,b) in diff.items())
-                raise ValueError(f"{self.path} holds a run with another config:\n{lines}\n"
-                                 "Use another output folder, or delete this one to start afresh.")
-        else:
-            done = self.run_files()
-            if done:  # config.json deleted: nothing tells whether these files belong to the config asked for
-                raise ValueError(f"{self.path} holds a run's files ({done[0].relative_to(self.path)}"
-                                 f"{f' and {len(done) - 1} more' if len(done) > 1 else ''}) but no config.json, so it "
-                                 "cannot tell which config made them: restore config.json, or delete the folder to start afresh.")
-            save_json(d, f)
-        self.config = d
-
-    RUN_FILES = ('*.pt', 'done.json', 'metrics.csv', 'metrics.jsonl', 'summary.json', 'genotype.json', 'step.json')
-    def run_files(self) -> list[Path]:
-        "The files a run writes (checkpoints, weights, metrics, results) found anywhere in the folder."
-        return sorted(p for pat in self.RUN_FILES for p in self.path.rglob(pat))
 
     def log(self, file:str='metrics.csv', **row):
         "Append one row to a CSV file in the run folder (the header is written with the first row)."
@@ -328,21 +282,78 @@ class RunDir:
             w.writerow({k: row.get(k, '') for k in header})
         return f
 
-    def save_fig(self, fig, name:str, dpi:int=110) -> Path:
-        "Save a matplotlib figure as figures/`name`.png (atomically)."
-        buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=dpi, bbox_inches='tight')
-        return atomic_write(self.figures/f'{name}.png', buf.getvalue())
+# %% ../nbs/00_core.ipynb #848a7bd8
+@patch
+def save_fig(self:RunDir, fig, name:str, dpi:int=110) -> Path:
+    "Save a matplotlib figure as figures/`name`.png (atomically)."
+    buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=dpi, bbox_inches='tight')
+    return atomic_write(self.figures/f'{name}.png', buf.getvalue())
 
-    def update_summary(self, **kw) -> dict:
-        "Merge `kw` into summary.json and return the whole summary."
-        f = self.path/'summary.json'
-        s = load_json(f) if f.exists() else {}
-        s.update(kw); save_json(s, f); return s
+@patch
+def update_summary(self:RunDir, **kw) -> dict:
+    "Merge `kw` into summary.json and return the whole summary."
+    f = self.path/'summary.json'
+    s = load_json(f) if f.exists() else {}
+    s.update(kw); save_json(s, f); return s
 
-    @property
-    def summary(self) -> dict:
-        f = self.path/'summary.json'
-        return load_json(f) if f.exists() else {}
+@patch(as_prop=True)
+def summary(self:RunDir) -> dict:
+    "The run's summary.json ({} before the first `update_summary`)."
+    f = self.path/'summary.json'
+    return load_json(f) if f.exists() else {}
+
+# %% ../nbs/00_core.ipynb #00a9bd08
+@patch
+def run_files(self:RunDir) -> list[Path]:
+    "The files a run writes (`RunDir.RUN_FILES`: checkpoints, weights, metrics, results) found anywhere in the folder."
+    return sorted(p for pat in self.RUN_FILES for p in self.path.rglob(pat))
+
+@patch
+def check_config(self:RunDir, config:Config|dict):
+    "Write `config` to config.json, or refuse if the folder holds a run with another config."
+    d = config.to_dict() if isinstance(config, Config) else dict(config)
+    f = self.path/'config.json'
+    if f.exists():
+        old = load_json(f)
+        if isinstance(config, Config):  # read by the class: a field added after this run was made ran at its default
+            try: old = type(config).from_dict(old).to_dict()
+            except (TypeError, ValueError) as e:
+                raise ValueError(f"{f} does not describe a {type(config).__name__} of this version of ssfnas ({e}); "
+                                 "it was made by another version: continue it with that version, or use another "
+                                 "output folder") from None
+        diff = config_diff(old, d)
+        if diff:
+            lines = '\n'.join(f"  {k}: {a!r} (in the folder) != {b!r} (asked for)" for k,(a,b) in diff.items())
+            raise ValueError(f"{self.path} holds a run with another config:\n{lines}\n"
+                             "Use another output folder, or delete this one to start afresh.")
+    else:
+        done = self.run_files()
+        if done:  # config.json deleted: nothing tells whether these files belong to the config asked for
+            raise ValueError(f"{self.path} holds a run's files ({done[0].relative_to(self.path)}"
+                             f"{f' and {len(done) - 1} more' if len(done) > 1 else ''}) but no config.json, so it "
+                             "cannot tell which config made them: restore config.json, or delete the folder to start afresh.")
+        save_json(d, f)
+    self.config = d
+
+# %% ../nbs/00_core.ipynb #c87a4c9f
+@patch
+@contextmanager
+def lock(self:RunDir):
+    "Hold an exclusive OS lock on the folder while a run writes to it; refuse, naming the holder's process id, if another has it."
+    try: import fcntl
+    except ImportError: yield self; return  # no flock on this OS: unlocked
+    f = open(self.path/'.lock', 'a+')
+    try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released by the OS when the process dies
+    except BlockingIOError:
+        f.seek(0); pid = f.read().strip() or 'unknown'; f.close()
+        raise ValueError(f"{self.path} is in use by another run (process {pid}): wait for it to end or stop it; "
+                         "two runs must not write one folder") from None
+    try:
+        f.seek(0); f.truncate(); f.write(f"{os.getpid()}\n"); f.flush()
+        for t in self.path.rglob('.*.tmp'): t.unlink(missing_ok=True)  # left by a write that was killed
+        yield self
+    finally:
+        fcntl.flock(f, fcntl.LOCK_UN); f.close()
 
 # %% ../nbs/00_core.ipynb #46496089
 def data_dir(path:str|Path|None=None # overrides `$SSFNAS_DATA`
