@@ -25,9 +25,10 @@ from .learner import (Callback, Learner, sgd, to_device, LRSchedCB, cosine_lr, G
 
 # %% auto #0
 __all__ = ['supervised_loss', 'split_params', 'frozen', 'first_order_grad', 'unrolled_weights', 'fd_hvp', 'exact_hvp', 'rel_err',
-           'second_order_grad', 'unrolled_grad_oracle', 'derive_cell', 'derive_genotype', 'DartsCB', 'SearchConfig',
-           'stratified_split', 'search_data', 'search_precision', 'search_learner', 'search', 'save_search',
-           'history_to_json', 'read_search_history', 'plot_alpha_heatmaps', 'plot_alpha_trajectories', 'plot_skips']
+           'second_order_grad', 'unrolled_grad_oracle', 'derive_cell', 'genotype_from_weights', 'derive_genotype',
+           'DartsCB', 'SearchConfig', 'stratified_split', 'search_data', 'search_precision', 'search_learner', 'search',
+           'save_search', 'history_to_json', 'read_search_history', 'plot_alpha_heatmaps', 'plot_alpha_trajectories',
+           'plot_skips']
 
 # %% ../nbs/09_darts.ipynb #2eaa054e
 def supervised_loss(loss_func:Callable=F.cross_entropy, # loss(preds, *targets)
@@ -201,13 +202,18 @@ def derive_cell(w:Tensor, # (n_edges, n_ops) relaxed weights, rows in `search_ed
                 out.append(Edge(primitives[best[r]], edges[r][0], node))
     return out
 
-def derive_genotype(model:SearchNetwork, k:int=2, threshold:float|None=None) -> Genotype:
-    "The genotype of a supernet by `derive_cell` on both cell types (FairDARTS: `threshold=0.85`)."
-    w = model.arch_weights()
+def genotype_from_weights(w:dict, # relaxed weights {'normal': (n_edges, n_ops), 'reduce': ...}, e.g. `relax` of a search history's alphas
+                          primitives:Sequence[str], # op names of the columns (the supernet's `primitives`)
+                          n_nodes:int=4, # intermediate nodes per cell
+                          k:int=2, # edges kept per node
+                          threshold:float|None=None, # FairDARTS's rule: keep an edge only if its weight >= threshold (0.85)
+                         ) -> Genotype:
+    "The genotype of relaxed architecture weights: `derive_cell` on both cell types (with a threshold, dangling nodes pruned)."
+    if set(w) != {'normal', 'reduce'}: raise ValueError(f"weights need the two cell types 'normal' and 'reduce', got {sorted(w)}")
     cells = []
     for kind in ('normal', 'reduce'):
-        edges = derive_cell(w[kind], model.primitives, model.n_nodes, k, threshold)
-        if threshold is None: concat = list(range(2, 2 + model.n_nodes))
+        edges = derive_cell(w[kind], primitives, n_nodes, k, threshold)
+        if threshold is None: concat = list(range(2, 2 + n_nodes))
         else:
             edges = prune_dangling(edges)
             concat = sorted({e.dst for e in edges})
@@ -215,6 +221,10 @@ def derive_genotype(model:SearchNetwork, k:int=2, threshold:float|None=None) -> 
                                             "(train longer, or derive with threshold=None)")
         cells += [edges, concat]
     return Genotype(*cells)
+
+def derive_genotype(model:SearchNetwork, k:int=2, threshold:float|None=None) -> Genotype:
+    "The genotype of a supernet: `genotype_from_weights` of its `arch_weights()` (FairDARTS: `threshold=0.85`)."
+    return genotype_from_weights(model.arch_weights(), model.primitives, model.n_nodes, k, threshold)
 
 # %% ../nbs/09_darts.ipynb #9557fd49
 class DartsCB(Callback):
