@@ -10,7 +10,7 @@ import numpy as np
 import matplotlib
 from .core import RunDir, get_device, HelpFormatter
 from . import data as D
-from .pipeline import PipelineConfig, run_pipeline, METHODS, STAGES
+from .pipeline import PipelineConfig, run_pipeline, reuse_stages, METHODS, STAGES
 from .experiments import run_grid, results_table
 from .longtail import LTTrainConfig, train_longtail
 from .losses import LOSSES
@@ -78,6 +78,8 @@ def _run_args(sub, fmt):
     run.add_argument('--seed', type=int, default=0, help='seed of the data split, initialisation and data order')
     _run_folder_args(run, 'PipelineConfig', 'train.epochs=10 search.epochs=5 source=full')
     run.add_argument('--until', default=None, choices=list(STAGES), help="stop after this stage, e.g. 'search' for a search-only run (--resume continues it)")
+    run.add_argument('--reuse', default=None, metavar='RUN', help="start from the finished search of the run folder RUN (same search config), "
+                     "e.g. SSF-NAS without pre-training on the search of the full run: --reuse RUN --set ssl_pretrain=false")
 
 def _longtail_args(sub, fmt):
     lt = sub.add_parser('longtail', help='train ResNet-32 on long-tailed CIFAR with a long-tail loss into a run folder', **fmt)
@@ -138,11 +140,15 @@ def _run(args):
     _warn_paper_on_cpu(args.preset, get_device(args.device))  # an absent device fails now, before the run folder
     cfg = PipelineConfig.preset(args.preset, method=args.method, imbalance=args.imbalance, seed=args.seed,
                                 **parse_overrides(args.set))
-    t = time.time(); s = run_pipeline(cfg, args.out, resume=args.resume, device=args.device, until=args.until)
+    if args.reuse:
+        if (Path(args.out)/'config.json').exists() and not args.resume:
+            raise ValueError(f"{args.out} already holds a run: continue it with --resume, or choose another folder")
+        reuse_stages(args.reuse, args.out, cfg, ('search',))
+    t = time.time(); s = run_pipeline(cfg, args.out, resume=args.resume or bool(args.reuse), device=args.device, until=args.until)
     if s is None: return  # another process of a torchrun: the main one reports
-    if args.until: return print(f"{cfg.method}: stages up to {args.until} done ({time.time()-t:.0f} s) in {Path(args.out).resolve()}/")
+    if args.until: return print(f"{cfg.label}: stages up to {args.until} done ({time.time()-t:.0f} s) in {Path(args.out).resolve()}/")
     r = s['result']
-    print(f"{cfg.method} (preset {args.preset}, rho {cfg.imbalance:g}, seed {cfg.seed}): top-1 micro {r['top1_micro']:.4f}, "
+    print(f"{cfg.label} (preset {args.preset}, rho {cfg.imbalance:g}, seed {cfg.seed}): top-1 micro {r['top1_micro']:.4f}, "
           f"balanced {r['top1_balanced']:.4f}; {time.time()-t:.0f} s; results in {Path(args.out).resolve()}/")
 
 def _longtail(args):

@@ -15,11 +15,20 @@ from .data import get_cifar_lt
 from .darts import history_to_json, read_search_history
 
 # %% auto #0
-__all__ = ['SMALL_FILE', 'run_name', 'grid_configs', 'run_grid', 'collect', 'results_table', 'archive_run', 'stored',
-           'plot_vs_imbalance', 'plot_groups', 'plot_per_class_methods']
+__all__ = ['SMALL_FILE', 'run_name', 'method_order', 'grid_configs', 'run_grid', 'collect', 'results_table', 'archive_run',
+           'stored', 'plot_vs_imbalance', 'plot_groups', 'plot_per_class_methods']
 
 # %% ../nbs/14_experiments.ipynb #ad68f9f8
-def run_name(method:str, imbalance:float, seed:int) -> str: return f"{method}_rho{imbalance:g}_s{seed}"
+def run_name(method:str, # the method's label (`PipelineConfig.label`: 'ssfnas', ..., 'ssfnas_nopretrain')
+             imbalance:float, seed:int) -> str: return f"{method}_rho{imbalance:g}_s{seed}"
+
+def method_order(labels) -> list:
+    "The labels in the order of `METHODS`, each method followed by its ablations (e.g. 'ssfnas', 'ssfnas_nopretrain'); unknown ones last."
+    def rank(l):
+        if l in METHODS: return (METHODS.index(l), 0, l)
+        m = max((m for m in METHODS if l.startswith(m + '_')), key=len, default=None)  # 'resnet32_ce_x' belongs to 'resnet32_ce'
+        return (METHODS.index(m), 1, l) if m else (len(METHODS), 1, l)
+    return sorted(set(labels), key=rank)
 
 def grid_configs(preset:str='tiny', methods=METHODS, imbalances=(10, 50, 100), seeds=(0,),
                  **overrides) -> list:
@@ -49,7 +58,7 @@ def run_grid(root:str|Path, # folder of the grid's run folders
     root = Path(root); root.mkdir(parents=True, exist_ok=True)
     for cfg in cfgs:
         method, imb, seed = cfg.method, cfg.imbalance, cfg.seed
-        out = root/run_name(method, imb, seed)
+        out = root/run_name(cfg.label, imb, seed)
         if store is not None and stored(store, cfg, out.name):
             if not quiet: print(f"{out.name:>24}: in the store {Path(store)}, not run again")
             continue
@@ -65,12 +74,12 @@ def run_grid(root:str|Path, # folder of the grid's run folders
 def collect(*roots:str|Path) -> pd.DataFrame:
     "One row per finished run folder under the `roots` (run folders, results stores; a run in several: the first root's): method, imbalance, seed, accuracies, params, times."
     rows, seen = [], set()
-    for f in (f for root in roots for f in sorted(Path(root).glob('*/summary.json'))):
+    for f in (f for root in roots for f in sorted(Path(root).glob('*/summary.json')) if not f.parent.name.startswith('.')):  # '.': an archive in progress
         s = load_json(f)
         if 'result' not in s or f.parent.name in seen: continue
         seen.add(f.parent.name)
         r, sec = s['result'], s.get('seconds', {})
-        rows.append({'method': s['method'], 'imbalance': s['imbalance'], 'seed': s['seed'],
+        rows.append({'method': s.get('label', s['method']), 'imbalance': s['imbalance'], 'seed': s['seed'],
                      'top1_micro': r['top1_micro'], 'top1_balanced': r['top1_balanced'],
                      **{k: r[k] for k in ('acc_head', 'acc_medium', 'acc_tail') if k in r},
                      'params': r['info'].get('params'), **{f'{k}_s': sec.get(k) for k in ('search', 'pretrain', 'train')},
@@ -86,12 +95,13 @@ def results_table(df:pd.DataFrame, cols=('top1_micro', 'top1_balanced', 'acc_tai
         for c in cols:
             v = 100 * g[c].astype(float)
             out.setdefault(m, {})[(c, f'ρ={imb:g}')] = f"{v.mean():.1f} ± {v.std(ddof=0):.1f}" + (f" (n={len(v)})" if len(v) > 1 else '')
-        out[m][('params (M)', '')] = f"{g.params.iloc[0] / 1e6:.2f}"
+        lo, hi = g.params.min() / 1e6, g.params.max() / 1e6  # a searched cell differs between seeds
+        out[m][('params (M)', '')] = f"{lo:.2f}" if round(lo, 2) == round(hi, 2) else f"{lo:.2f}–{hi:.2f}"
         out[m][('minutes: search / pre-training / training', f'ρ={imb:g}')] = ' / '.join(
             f"{g[c].mean() / 60:.1f}" if c in g and g[c].notna().any() else '–' for c in ('search_s', 'pretrain_s', 'train_s'))
     t = pd.DataFrame(out).T
     t.columns = pd.MultiIndex.from_tuples(t.columns)
-    order = [m for m in METHODS if m in t.index]
+    order = method_order(t.index)
     return t.loc[order].sort_index(axis=1, level=0, sort_remaining=False)
 
 # %% ../nbs/14_experiments.ipynb #abf2f0a3
@@ -107,12 +117,17 @@ def archive_run(run:str|Path, # a finished run folder (its summary.json holds a 
     if not unfinished and 'result' not in (load_json(run/'summary.json') if (run/'summary.json').exists() else {}):
         raise ValueError(f"{run} is not a finished run (its summary.json holds no result): finish it first (--resume)")
     dest = Path(store)/run.name
-    if dest.exists(): shutil.rmtree(dest)  # no files of an older copy survive
+    tmp, old = dest.with_name(f'.{run.name}.new'), dest.with_name(f'.{run.name}.old')  # hidden: `collect` skips them
+    for d in (tmp, old):
+        if d.exists(): shutil.rmtree(d)  # left by an interrupted archive
     for f in sorted(run.rglob('*')):
         if f.is_file() and f.suffix != '.pt' and not f.name.startswith('.') and f.stat().st_size <= SMALL_FILE:
-            (dest/f.relative_to(run)).parent.mkdir(parents=True, exist_ok=True); shutil.copy2(f, dest/f.relative_to(run))
-    if (run/'search'/'done.json').exists() and not (dest/'search'/'history.json').exists():  # a search from before history.json
-        save_json(history_to_json(read_search_history(run/'search')), dest/'search'/'history.json')
+            (tmp/f.relative_to(run)).parent.mkdir(parents=True, exist_ok=True); shutil.copy2(f, tmp/f.relative_to(run))
+    if (run/'search'/'done.json').exists() and not (tmp/'search'/'history.json').exists():  # a search from before history.json
+        save_json(history_to_json(read_search_history(run/'search')), tmp/'search'/'history.json')
+    if dest.exists(): dest.rename(old)  # the complete new copy replaces the old one only now: no mix of the two survives
+    tmp.rename(dest)
+    if old.exists(): shutil.rmtree(old)
     return dest
 
 def stored(store:str|Path, cfg:PipelineConfig, name:str) -> bool:
@@ -125,14 +140,16 @@ def stored(store:str|Path, cfg:PipelineConfig, name:str) -> bool:
 # %% ../nbs/14_experiments.ipynb #7f8a7251
 _COLORS = {'ssfnas': '#d62728', 'fairdarts': '#ff7f0e', 'darts': '#1f77b4', 'random': '#7f7f7f', 'resnet32': '#2ca02c',
            'resnet32_ce': '#98df8a'}
+def _color(label): return _COLORS.get(label, _COLORS.get(label.split('_')[0], '#17becf'))  # an ablation: its method's colour,
+def _ablation(label): return label not in _COLORS  # drawn dashed or hatched
 
 def plot_vs_imbalance(df:pd.DataFrame, title:str=''):
     "Micro and balanced test accuracy against the imbalance factor, one line per method (mean ± std over seeds)."
     fig, axs = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
     for ax, col, name in zip(axs, ('top1_micro', 'top1_balanced'), ('overall (micro)', 'balanced (mean per-class)')):
         for m, g in df.groupby('method'):
-            s = g.groupby('imbalance')[col].agg(['mean', 'std']).fillna(0) * 100
-            ax.errorbar(s.index, s['mean'], s['std'], marker='o', capsize=3, label=m, color=_COLORS.get(m))
+            s = g.groupby('imbalance')[col].agg(mean='mean', std=lambda v: v.std(ddof=0)) * 100  # the table's std
+            ax.errorbar(s.index, s['mean'], s['std'], marker='o', capsize=3, label=m, color=_color(m), ls='--' if _ablation(m) else '-')
         ax.set_xscale('log'); ax.set_xticks(sorted(df.imbalance.unique())); ax.set_xticklabels([f'{x:g}' for x in sorted(df.imbalance.unique())])
         ax.set_xlabel('imbalance factor ρ'); ax.set_title(f'test accuracy, {name}'); ax.grid(alpha=.3)
     axs[0].set_ylabel('top-1 %'); axs[1].legend(fontsize=8)
@@ -143,14 +160,14 @@ def plot_groups(df:pd.DataFrame, imbalance:float, title:str=''):
     "Balanced test accuracy and the head / medium / tail means of each method at one imbalance factor (mean ± std over seeds; the seeds as dots)."
     d = df[df.imbalance == imbalance]
     cols = [('top1_balanced', 'balanced'), ('acc_head', 'head'), ('acc_medium', 'medium'), ('acc_tail', 'tail')]
-    methods = [m for m in METHODS if m in set(d.method)]
+    methods = method_order(d.method)
     fig, ax = plt.subplots(figsize=(10, 3.8)); w = 0.8 / len(methods)
     for i, m in enumerate(methods):
         g = d[d.method == m]
         x = np.arange(len(cols)) + (i - (len(methods) - 1) / 2) * w
         v = np.array([100 * g[c].astype(float).values for c, _ in cols])  # (groups, seeds)
-        ax.bar(x, v.mean(1), w, yerr=v.std(1) if v.shape[1] > 1 else None, capsize=2, color=_COLORS.get(m),
-               label=f"{m} (n={v.shape[1]})")
+        ax.bar(x, v.mean(1), w, yerr=v.std(1) if v.shape[1] > 1 else None, capsize=2, color=_color(m),
+               hatch='//' if _ablation(m) else None, label=f"{m} (n={v.shape[1]})")
         for j in range(v.shape[1]): ax.plot(x, v[:, j], 'k.', ms=3)
     ax.set_xticks(range(len(cols))); ax.set_xticklabels([n for _, n in cols]); ax.set_ylabel('test accuracy %')
     ax.set_title(title or f'accuracy per class group at ρ = {imbalance:g}', fontsize=10); ax.grid(axis='y', alpha=.3)
@@ -160,9 +177,9 @@ def plot_per_class_methods(df:pd.DataFrame, imbalance:float, title:str=''):
     "Per-class test accuracy (mean over seeds) of each method at one imbalance factor, classes from head to tail."
     d = df[df.imbalance == imbalance]
     fig, ax = plt.subplots(figsize=(9, 3.8))
-    for m, g in d.groupby('method'):
-        pc = pd.DataFrame(list(g.per_class)).mean() * 100
-        ax.plot(range(len(pc)), pc.values, marker='o', label=m, color=_COLORS.get(m))
+    for m in method_order(d.method):
+        g = d[d.method == m]; pc = pd.DataFrame(list(g.per_class)).mean() * 100
+        ax.plot(range(len(pc)), pc.values, marker='o', label=m, color=_color(m), ls='--' if _ablation(m) else '-')
     ax.set_xticks(range(len(pc))); ax.set_xticklabels(pc.index, rotation=45, ha='right')
     ax.set_ylabel('test accuracy %'); ax.set_title(title or f'per-class accuracy at ρ = {imbalance:g} (head → tail)')
     ax.grid(alpha=.3); ax.legend(fontsize=8); fig.tight_layout(); return fig

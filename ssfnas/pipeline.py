@@ -4,17 +4,18 @@
 
 # %% ../nbs/13_pipeline.ipynb #135d23fb
 from __future__ import annotations
-import hashlib, json, time, warnings
+import hashlib, json, shutil, time, warnings
 from dataclasses import dataclass, fields
 from fastcore.basics import patch
 from functools import partial
 from pathlib import Path
+from typing import Sequence
 import numpy as np
 import torch
 from torch import nn
 import matplotlib
 import matplotlib.pyplot as plt
-from .core import Config, RunDir, set_seed, get_device, save_json, load_json, atomic_torch_save, atomic_write
+from .core import Config, RunDir, config_diff, set_seed, get_device, save_json, load_json, atomic_torch_save, atomic_write
 from .data import get_cifar_lt, ImageDataset, train_tfms, test_tfms, DataLoaders, LTData, class_groups, check_lt_settings
 from .learner import (Learner, DeviceCB, MixedPrecisionCB, ChannelsLastCB, LRSchedCB, cosine_lr, GradClipCB,
                             MetricsCB, accuracy, balanced_accuracy, ProgressCB, LimitBatchesCB, CheckpointCB,
@@ -36,7 +37,8 @@ __all__ = ['METHODS', 'RESNET_METHODS', 'FIXED_LOSS', 'SEARCHES', 'SSL_INITS', '
            'SSLSearchConfig', 'TrainConfig', 'PipelineConfig', 'TwinSearch', 'search_projector', 'random_split',
            'ssl_supernet', 'ssl_search', 'run_search', 'random_genotype', 'eval_network', 'with_inputs', 'pretrain',
            'supernet_cell_map', 'InitReport', 'init_from_supernet', 'load_supernet', 'train_supervised', 'Stage',
-           'SearchStage', 'PretrainStage', 'TrainStage', 'read_done', 'search_genotype', 'stage_inputs', 'run_pipeline']
+           'SearchStage', 'PretrainStage', 'TrainStage', 'read_done', 'search_genotype', 'stage_inputs', 'run_pipeline',
+           'reuse_stages']
 
 # %% ../nbs/13_pipeline.ipynb #f7714548
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ class PipelineConfig(Config):
     profile: str = 'exp'
     seed: int = 0                   # model init, data order, search split: given to every stage
     ssl_init: str = 'random'        # pre-training starts from 'random' weights or the search's 'supernet' (needs train.C = search.C)
+    ssl_pretrain: bool = True       # SSF-NAS's stage 2; False: the found network trains from random weights (the ablation)
     search: SearchConfig|None = None    # the method's search (SEARCHES; None: its defaults); none for 'random' and ResNet-32
     pretrain: BarlowConfig|None = None  # SSF-NAS's Barlow Twins pre-training (None: SSFNAS_PRETRAIN); none for the baselines
     train: TrainConfig = TrainConfig()  # supervised long-tail training of the found network, the same loss for every method
@@ -123,6 +126,11 @@ class PipelineConfig(Config):
         check_lt_settings(self.dataset, self.source, self.imbalance, self.profile)
         if not 0 <= self.seed < 2**32: raise ValueError(f"seed must be in 0 .. 2**32 - 1 (numpy's range), got {self.seed}")
         if self.ssl_init not in SSL_INITS: raise ValueError(f"unknown ssl_init {self.ssl_init!r}: choose one of {list(SSL_INITS)}")
+        if not self.ssl_pretrain and self.method != 'ssfnas':
+            raise ValueError(f"ssl_pretrain=False switches off SSF-NAS's pre-training; method {self.method!r} has none: leave ssl_pretrain=True")
+        if not self.ssl_pretrain and self.ssl_init != 'random':
+            raise ValueError(f"ssl_init={self.ssl_init!r} says where the pre-training starts, but ssl_pretrain=False switches it off: "
+                             "leave ssl_init='random'")
         want = {'search': SEARCHES.get(self.method), 'pretrain': BarlowConfig if self.method == 'ssfnas' else None,
                 'train': TrainConfig}
         for stage, cls in want.items():
@@ -156,7 +164,12 @@ class PipelineConfig(Config):
     @property
     def stages(self) -> list:
         "The stages this method runs, in order."
-        return [s for s in ('search', 'pretrain', 'train') if getattr(self, s) is not None]
+        return [s for s in ('search', 'pretrain', 'train') if getattr(self, s) is not None and (s != 'pretrain' or self.ssl_pretrain)]
+
+    @property
+    def label(self) -> str:
+        "The method's name in tables and run folders; the ablation without pre-training is 'ssfnas_nopretrain'."
+        return self.method if self.ssl_pretrain else f'{self.method}_nopretrain'
 
 
 # %% ../nbs/13_pipeline.ipynb #8796ef82
@@ -663,7 +676,7 @@ def _run_stages(cfg:PipelineConfig, out:Path, info, dev, quiet:bool, lt:LTData, 
             st.check_done(cfg, out, done)
             if not quiet: print(f"[{st.name}] done already: skipped")
             continue
-        if not quiet: print(f"[{st.name}] running ({cfg.method}, {dev}{f', {info.world_size} processes' if info.distributed and st.name != 'search' else ''})")
+        if not quiet: print(f"[{st.name}] running ({cfg.label}, {dev}{f', {info.world_size} processes' if info.distributed and st.name != 'search' else ''})")
         t0 = time.time()
         try: result, learn = st.run(cfg, out, lt, sd, dev, quiet, main, inputs)
         except NaNLossError as e: raise NaNLossError(f"{cfg.method} run in {out}, {st.name} stage: {e}") from None
@@ -682,10 +695,32 @@ def _summarize(cfg:PipelineConfig, out:Path, dev:str) -> dict:
     done = {s: read_done(out, s) for s in cfg.stages}
     g = _genotype_for_training(cfg, out)
     if g is not None:
-        atomic_write(run.figures/'genotype.png', draw_genotype(g, f'{cfg.method} genotype').pipe(format='png'))
+        atomic_write(run.figures/'genotype.png', draw_genotype(g, f'{cfg.label} genotype').pipe(format='png'))
     for f in (out/'train'/'figures').glob('*.png'): atomic_write(run.figures/f.name, f.read_bytes())
-    return run.update_summary(method=cfg.method, imbalance=cfg.imbalance, seed=cfg.seed, source=cfg.source, device=dev,
+    return run.update_summary(method=cfg.method, label=cfg.label, imbalance=cfg.imbalance, seed=cfg.seed, source=cfg.source, device=dev,
                               seconds={s: d.get('seconds') for s, d in done.items()}, result=done['train'],
                               genotype=g.to_dict() if g is not None else None,
                               search=done.get('search'), pretrain=done.get('pretrain'),
                               figures=sorted(f'figures/{p.name}' for p in run.figures.glob('*.png')))
+
+# %% ../nbs/13_pipeline.ipynb #147fa977
+def reuse_stages(src:str|Path, # a run folder whose `stages` have finished
+                 out:str|Path, # the new run's folder (created; or one of `cfg` already)
+                 cfg:PipelineConfig, # the new run's settings: each reused stage's config equal to the one in `src`
+                 stages:Sequence[str]=('search',), # the stages taken over (with everything they wrote)
+                ) -> Path:
+    "Start the run `cfg` in `out` from the finished `stages` of the run in `src`; `run_pipeline(cfg, out, resume=True)` runs the rest."
+    src, out = Path(src), Path(out)
+    old = PipelineConfig.from_dict(load_json(src/'config.json'))
+    for s in stages:
+        if s not in cfg.stages: raise ValueError(f"stage {s!r} is not one of the new run's stages {cfg.stages}")
+        if s not in old.stages: raise ValueError(f"{src} has no {s} stage (its method {old.method!r} has {old.stages})")
+        diff = config_diff(getattr(old, s).to_dict(), getattr(cfg, s).to_dict())
+        if diff: raise ValueError(f"{src}'s {s} stage was made with another config (" + ', '.join(
+            f"{s}.{k}: {a!r} there != {b!r} here" for k, (a, b) in diff.items()) + f"): it cannot stand for this run's {s}")
+        read_done(src, s)  # finished, with what its stage writes
+    RunDir(out, cfg)  # writes config.json, or refuses a folder of another run
+    for s in stages:
+        if not (out/s/'done.json').exists():
+            shutil.copytree(src/s, out/s, ignore=shutil.ignore_patterns('.*'), dirs_exist_ok=True)
+    return out
