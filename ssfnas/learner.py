@@ -6,7 +6,7 @@
 from __future__ import annotations
 import json, math, os, re, sys, time, warnings
 from collections.abc import Iterator
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass, asdict, fields
 from functools import partial
 from itertools import islice
 from pathlib import Path
@@ -844,6 +844,14 @@ def _check_signature(f, theirs:dict, mine:dict):
     raise ValueError(f"{f} was saved from another model:\n" + '\n'.join(lines) +
                      "\nBuild the model with the settings of the run that saved it, or start a fresh run.")
 
+def _saved_config(saved:dict, cls:type|None) -> dict:
+    "A checkpoint's config read through its class: a field added since it was saved takes its default (as in `RunDir.check_config`); other keys (input hashes) stay."
+    if cls is None or not isinstance(saved, dict): return saved
+    names = {f.name for f in fields(cls)}
+    try: filled = _config_dict(cls.from_dict({k: v for k, v in saved.items() if k in names}))
+    except (TypeError, ValueError): return saved  # not a config of this class: the comparison names the differences
+    return {**filled, **{k: v for k, v in saved.items() if k not in names}}
+
 @patch
 def load_checkpoint(self:Learner, path:str|Path|RunDir, # .pt file, or folder/RunDir (its last.pt)
                     config:Config|dict|None=None, # must match the checkpoint's config (default `self.config`)
@@ -858,7 +866,8 @@ def load_checkpoint(self:Learner, path:str|Path|RunDir, # .pt file, or folder/Ru
     _check_signature(f, ck['signature'], model_signature(self.model))
     cfg = _config_dict(config if config is not None else self.config)
     if not model_only and cfg is not None and ck['config'] is not None:
-        d = config_diff(ck['config'], cfg)
+        cls = next((type(c) for c in (config, self.config) if isinstance(c, Config)), None)
+        d = config_diff(_saved_config(ck['config'], cls), cfg)
         if d:
             lines = '\n'.join(f"  {k}: {a!r} (checkpoint) != {b!r} (now)" for k,(a,b) in d.items())
             raise ValueError(f"{f} was saved with another config; refusing to resume:\n{lines}\n"
