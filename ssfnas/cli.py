@@ -10,7 +10,7 @@ import numpy as np
 import matplotlib
 from .core import RunDir, get_device, HelpFormatter
 from . import data as D
-from .pipeline import PipelineConfig, run_pipeline, reuse_stages, METHODS, STAGES
+from .pipeline import PipelineConfig, run_pipeline, reuse_search, METHODS, STAGES
 from .experiments import run_grid, results_table
 from .longtail import LTTrainConfig, train_longtail
 from .losses import LOSSES
@@ -140,10 +140,11 @@ def _run(args):
     _warn_paper_on_cpu(args.preset, get_device(args.device))  # an absent device fails now, before the run folder
     cfg = PipelineConfig.preset(args.preset, method=args.method, imbalance=args.imbalance, seed=args.seed,
                                 **parse_overrides(args.set))
-    if args.reuse:
+    if args.reuse:  # checked before the folder is written
+        if args.until is not None and args.until not in cfg.stages: raise ValueError(f"--until {args.until}: {cfg.label!r} has the stages {cfg.stages}")
         if (Path(args.out)/'config.json').exists() and not args.resume:
             raise ValueError(f"{args.out} already holds a run: continue it with --resume, or choose another folder")
-        reuse_stages(args.reuse, args.out, cfg, ('search',))
+        reuse_search(args.reuse, args.out, cfg)
     t = time.time(); s = run_pipeline(cfg, args.out, resume=args.resume or bool(args.reuse), device=args.device, until=args.until)
     if s is None: return  # another process of a torchrun: the main one reports
     if args.until: return print(f"{cfg.label}: stages up to {args.until} done ({time.time()-t:.0f} s) in {Path(args.out).resolve()}/")

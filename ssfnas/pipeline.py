@@ -38,7 +38,7 @@ __all__ = ['METHODS', 'RESNET_METHODS', 'FIXED_LOSS', 'SEARCHES', 'SSL_INITS', '
            'ssl_supernet', 'ssl_search', 'run_search', 'random_genotype', 'eval_network', 'with_inputs', 'pretrain',
            'supernet_cell_map', 'InitReport', 'init_from_supernet', 'load_supernet', 'train_supervised', 'Stage',
            'SearchStage', 'PretrainStage', 'TrainStage', 'read_done', 'search_genotype', 'stage_inputs', 'run_pipeline',
-           'reuse_stages']
+           'reuse_search']
 
 # %% ../nbs/13_pipeline.ipynb #f7714548
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ class PipelineConfig(Config):
     profile: str = 'exp'
     seed: int = 0                   # model init, data order, search split: given to every stage
     ssl_init: str = 'random'        # pre-training starts from 'random' weights or the search's 'supernet' (needs train.C = search.C)
-    ssl_pretrain: bool = True       # SSF-NAS's stage 2; False: the found network trains from random weights (the ablation)
+    ssl_pretrain: bool = True       # SSF-NAS's stage 2; False: no pre-training (pretrain=None), the found network trains from random weights
     search: SearchConfig|None = None    # the method's search (SEARCHES; None: its defaults); none for 'random' and ResNet-32
     pretrain: BarlowConfig|None = None  # SSF-NAS's Barlow Twins pre-training (None: SSFNAS_PRETRAIN); none for the baselines
     train: TrainConfig = TrainConfig()  # supervised long-tail training of the found network, the same loss for every method
@@ -131,7 +131,8 @@ class PipelineConfig(Config):
         if not self.ssl_pretrain and self.ssl_init != 'random':
             raise ValueError(f"ssl_init={self.ssl_init!r} says where the pre-training starts, but ssl_pretrain=False switches it off: "
                              "leave ssl_init='random'")
-        want = {'search': SEARCHES.get(self.method), 'pretrain': BarlowConfig if self.method == 'ssfnas' else None,
+        if not self.ssl_pretrain: object.__setattr__(self, 'pretrain', None)  # the ablation has no pre-training stage
+        want = {'search': SEARCHES.get(self.method), 'pretrain': BarlowConfig if self.method == 'ssfnas' and self.ssl_pretrain else None,
                 'train': TrainConfig}
         for stage, cls in want.items():
             c = getattr(self, stage)
@@ -164,7 +165,7 @@ class PipelineConfig(Config):
     @property
     def stages(self) -> list:
         "The stages this method runs, in order."
-        return [s for s in ('search', 'pretrain', 'train') if getattr(self, s) is not None and (s != 'pretrain' or self.ssl_pretrain)]
+        return [s for s in ('search', 'pretrain', 'train') if getattr(self, s) is not None]
 
     @property
     def label(self) -> str:
@@ -206,7 +207,9 @@ def replace(self:PipelineConfig, **kw):
         if at: raise TypeError(f"PipelineConfig has no field {k!r}: it is a stage's: set {', '.join(at[:-1])}{' or ' if len(at) > 1 else ''}{at[-1]}")
     for k in [k for k in kw if '.' in k]:
         s, f = k.split('.', 1)
-        if s in ('search', 'pretrain') and getattr(self, s) is None: raise ValueError(f"method {self.method!r} has no {s} stage: {k} cannot be set")
+        if s in ('search', 'pretrain') and getattr(self, s) is None: raise ValueError(
+            f"{f'method {self.method!r}' if self.ssl_pretrain else f'{self.label!r} (ssl_pretrain=False)'} has no {s} stage: {k} cannot be set")
+        if s == 'pretrain' and kw.get('ssl_pretrain') is False: raise ValueError(f"ssl_pretrain=False switches the pre-training off: {k} cannot be set")
         if f in RUN_FIELDS: raise ValueError(f"{k}: the data and the seed are the run's, given to every stage: set {RUN_FIELDS[f]}= instead")
     if any(f in kw for f in set(RUN_FIELDS.values())):  # the stages take the new data and seed (__post_init__ gives them)
         for s in ('search', 'pretrain', 'train'):
@@ -501,7 +504,7 @@ def train_supervised(cfg:PipelineConfig, genotype:Genotype|None, lt:LTData, run:
                     run=run, config=cfg)
     learn.fit(t.epochs)
     logits, y = learn.get_preds(torch.utils.data.DataLoader(test_ds, batch_size=2 * t.bs, num_workers=t.num_workers))
-    rep = Report.from_predictions(y, logits.argmax(1), counts, lt.classes, class_groups(counts), name=cfg.method,
+    rep = Report.from_predictions(y, logits.argmax(1), counts, lt.classes, class_groups(counts), name=cfg.label,
                                   info={'params': count_params(model), 'loss': t.loss, 'device': str(dev)})
     rep.history = learn.history
     return rep, learn
@@ -592,7 +595,7 @@ class TrainStage(Stage):
         return train_supervised(cfg, g, lt, sd, bb, dev, quiet, inputs=inputs)
     def save(self, cfg, out, lt, dev, learn, rep):
         sd = RunDir(out/self.name)
-        title = f"{cfg.method}: " + '{}' + f"\n{_label(cfg, lt, dev)}"
+        title = f"{cfg.label}: " + '{}' + f"\n{_label(cfg, lt, dev)}"
         _fig(sd, 'per_class_accuracy', plot_per_class(rep, title=title.format('per-class test accuracy vs training count')))
         _fig(sd, 'confusion', plot_confusion(rep, title=title.format('confusion matrix (row-normalised)')))
         _fig(sd, 'curves', plot_history(rep.history, title=title.format('training curves')))
@@ -651,7 +654,7 @@ def run_pipeline(cfg:PipelineConfig, # the run's settings
     out = Path(out)
     info = init_distributed(device=device)
     main, dev = info.is_main, info.device
-    if until is not None and until not in cfg.stages: raise ValueError(f"until={until!r}: method {cfg.method!r} has the stages {list(cfg.stages)}")
+    if until is not None and until not in cfg.stages: raise ValueError(f"until={until!r}: {cfg.label!r} has the stages {list(cfg.stages)}")
     if (out/'config.json').exists() and not resume:
         raise FileExistsError(f"{out} already holds a run: continue it with resume=True (--resume), or choose another folder")
     if lt is None: lt = get_cifar_lt(cfg.dataset, cfg.imbalance, cfg.profile, cfg.source)  # fails before anything is written
@@ -679,7 +682,7 @@ def _run_stages(cfg:PipelineConfig, out:Path, info, dev, quiet:bool, lt:LTData, 
         if not quiet: print(f"[{st.name}] running ({cfg.label}, {dev}{f', {info.world_size} processes' if info.distributed and st.name != 'search' else ''})")
         t0 = time.time()
         try: result, learn = st.run(cfg, out, lt, sd, dev, quiet, main, inputs)
-        except NaNLossError as e: raise NaNLossError(f"{cfg.method} run in {out}, {st.name} stage: {e}") from None
+        except NaNLossError as e: raise NaNLossError(f"{cfg.label} run in {out}, {st.name} stage: {e}") from None
         if main:
             done = st.save(cfg, out, lt, dev, learn, result)
             done.update(seconds=round(time.time() - t0, 1), inputs=inputs)
@@ -704,23 +707,26 @@ def _summarize(cfg:PipelineConfig, out:Path, dev:str) -> dict:
                               figures=sorted(f'figures/{p.name}' for p in run.figures.glob('*.png')))
 
 # %% ../nbs/13_pipeline.ipynb #147fa977
-def reuse_stages(src:str|Path, # a run folder whose `stages` have finished
+def reuse_search(src:str|Path, # a run folder whose search has finished
                  out:str|Path, # the new run's folder (created; or one of `cfg` already)
-                 cfg:PipelineConfig, # the new run's settings: each reused stage's config equal to the one in `src`
-                 stages:Sequence[str]=('search',), # the stages taken over (with everything they wrote)
+                 cfg:PipelineConfig, # the new run: the same method, data, seed and search config as `src`
                 ) -> Path:
-    "Start the run `cfg` in `out` from the finished `stages` of the run in `src`; `run_pipeline(cfg, out, resume=True)` runs the rest."
+    "Start the run `cfg` in `out` from the finished search of the run in `src`; `run_pipeline(cfg, out, resume=True)` runs the rest."
     src, out = Path(src), Path(out)
+    if 'search' not in cfg.stages: raise ValueError(f"{cfg.label!r} has no search to take over")
     old = PipelineConfig.from_dict(load_json(src/'config.json'))
-    for s in stages:
-        if s not in cfg.stages: raise ValueError(f"stage {s!r} is not one of the new run's stages {cfg.stages}")
-        if s not in old.stages: raise ValueError(f"{src} has no {s} stage (its method {old.method!r} has {old.stages})")
-        diff = config_diff(getattr(old, s).to_dict(), getattr(cfg, s).to_dict())
-        if diff: raise ValueError(f"{src}'s {s} stage was made with another config (" + ', '.join(
-            f"{s}.{k}: {a!r} there != {b!r} here" for k, (a, b) in diff.items()) + f"): it cannot stand for this run's {s}")
-        read_done(src, s)  # finished, with what its stage writes
-    RunDir(out, cfg)  # writes config.json, or refuses a folder of another run
-    for s in stages:
-        if not (out/s/'done.json').exists():
-            shutil.copytree(src/s, out/s, ignore=shutil.ignore_patterns('.*'), dirs_exist_ok=True)
+    diff = {k: (getattr(old, k), getattr(cfg, k)) for k in ('method', 'dataset', 'source', 'imbalance', 'profile', 'seed')
+            if getattr(old, k) != getattr(cfg, k)}
+    if not diff: diff = {f'search.{k}': v for k, v in config_diff(old.search.to_dict(), cfg.search.to_dict()).items()}
+    if diff: raise ValueError(f"{src}'s search was made for another method, data, seed or search config (" + ', '.join(
+        f"{k}: {a!r} there != {b!r} here" for k, (a, b) in diff.items()) + "): it cannot stand for this run's search")
+    read_done(src, 'search')  # finished, with what the stage writes
+    with RunDir(out, cfg).lock():  # config.json written, or a folder of another run refused
+        if (out/'search'/'done.json').exists(): return out  # taken over before
+        if (out/'search').exists(): raise ValueError(f"{out/'search'} holds an unfinished search of this run: delete it to take over "
+                                                     f"the search of {src}, or continue this run's own (without reuse)")
+        tmp = out/'.search.copy'
+        if tmp.exists(): shutil.rmtree(tmp)  # left by an interrupted copy
+        shutil.copytree(src/'search', tmp, ignore=shutil.ignore_patterns('.*'))
+        tmp.rename(out/'search')  # the whole search or none of it
     return out
