@@ -11,7 +11,7 @@ import matplotlib
 from .core import RunDir, get_device, HelpFormatter
 from . import data as D
 from .pipeline import PipelineConfig, run_pipeline, reuse_search, METHODS, STAGES
-from .experiments import run_grid, results_table
+from .experiments import run_grid, results_table, archive_run
 from .longtail import LTTrainConfig, train_longtail
 from .losses import LOSSES
 
@@ -80,6 +80,7 @@ def _run_args(sub, fmt):
     run.add_argument('--until', default=None, choices=list(STAGES), help="stop after this stage, e.g. 'search' for a search-only run (--resume continues it)")
     run.add_argument('--reuse', default=None, metavar='RUN', help="start from the finished search of the run folder RUN (same search config), "
                      "e.g. SSF-NAS without pre-training on the search of the full run: --reuse RUN --set ssl_pretrain=false")
+    run.add_argument('--store', default=None, help='results store (e.g. nbs/results/grid_cpu): the finished run is copied there without its weights')
 
 def _longtail_args(sub, fmt):
     lt = sub.add_parser('longtail', help='train ResNet-32 on long-tailed CIFAR with a long-tail loss into a run folder', **fmt)
@@ -148,6 +149,7 @@ def _run(args):
     t = time.time(); s = run_pipeline(cfg, args.out, resume=args.resume or bool(args.reuse), device=args.device, until=args.until)
     if s is None: return  # another process of a torchrun: the main one reports
     if args.until: return print(f"{cfg.label}: stages up to {args.until} done ({time.time()-t:.0f} s) in {Path(args.out).resolve()}/")
+    if args.store: archive_run(args.out, args.store)
     r = s['result']
     print(f"{cfg.label} (preset {args.preset}, rho {cfg.imbalance:g}, seed {cfg.seed}): top-1 micro {r['top1_micro']:.4f}, "
           f"balanced {r['top1_balanced']:.4f}; {time.time()-t:.0f} s; results in {Path(args.out).resolve()}/")

@@ -16,7 +16,7 @@ from .darts import history_to_json, read_search_history
 
 # %% auto #0
 __all__ = ['SMALL_FILE', 'run_name', 'method_order', 'grid_configs', 'run_grid', 'collect', 'results_table', 'archive_run',
-           'stored', 'plot_vs_imbalance', 'plot_groups', 'plot_per_class_methods']
+           'stored', 'plot_vs_imbalance', 'plot_groups', 'plot_per_class_methods', 'plot_acc_vs_params']
 
 # %% ../nbs/14_experiments.ipynb #ad68f9f8
 def run_name(method:str, # the method's label (`PipelineConfig.label`: 'ssfnas', ..., 'ssfnas_nopretrain')
@@ -95,7 +95,8 @@ def results_table(df:pd.DataFrame, cols=('top1_micro', 'top1_balanced', 'acc_tai
         for c in cols:
             v = 100 * g[c].astype(float)
             out.setdefault(m, {})[(c, f'ρ={imb:g}')] = f"{v.mean():.1f} ± {v.std(ddof=0):.1f}" + (f" (n={len(v)})" if len(v) > 1 else '')
-        lo, hi = g.params.min() / 1e6, g.params.max() / 1e6  # a searched cell differs between seeds
+        p = df[df.method == m].params  # a searched cell differs between seeds and imbalances
+        lo, hi = p.min() / 1e6, p.max() / 1e6
         out[m][('params (M)', '')] = f"{lo:.2f}" if round(lo, 2) == round(hi, 2) else f"{lo:.2f}–{hi:.2f}"
         out[m][('minutes: search / pre-training / training', f'ρ={imb:g}')] = ' / '.join(
             f"{g[c].mean() / 60:.1f}" if c in g and g[c].notna().any() else '–' for c in ('search_s', 'pretrain_s', 'train_s'))
@@ -112,12 +113,13 @@ def archive_run(run:str|Path, # a finished run folder (its summary.json holds a 
                 unfinished:bool=False, # True: also a run whose stages have not all finished (e.g. a search-only run)
                ) -> Path:
     "Copy a finished run's small files (configs, summaries, metrics, figures, genotypes, the search's history) to `store/<run name>`: its results without the weights."
-    run = Path(run)
+    run = Path(run).resolve()  # '.' has no name
     if not (run/'config.json').exists(): raise ValueError(f"{run} is not a run folder (no config.json)")
     if not unfinished and 'result' not in (load_json(run/'summary.json') if (run/'summary.json').exists() else {}):
         raise ValueError(f"{run} is not a finished run (its summary.json holds no result): finish it first (--resume)")
     dest = Path(store)/run.name
     tmp, old = dest.with_name(f'.{run.name}.new'), dest.with_name(f'.{run.name}.old')  # hidden: `collect` skips them
+    if old.exists() and not dest.exists(): old.rename(dest)  # an archive killed between its two renames: the old copy is back
     for d in (tmp, old):
         if d.exists(): shutil.rmtree(d)  # left by an interrupted archive
     for f in sorted(run.rglob('*')):
@@ -140,15 +142,16 @@ def stored(store:str|Path, cfg:PipelineConfig, name:str) -> bool:
 # %% ../nbs/14_experiments.ipynb #7f8a7251
 _COLORS = {'ssfnas': '#d62728', 'fairdarts': '#ff7f0e', 'darts': '#1f77b4', 'random': '#7f7f7f', 'resnet32': '#2ca02c',
            'resnet32_ce': '#98df8a'}
-def _color(label): return _COLORS.get(label, _COLORS.get(label.split('_')[0], '#17becf'))  # an ablation: its method's colour,
+def _color(label):  # an ablation: its method's colour,
+    return _COLORS.get(label) or _COLORS.get(max((m for m in METHODS if label.startswith(m + '_')), key=len, default=None), '#17becf')
 def _ablation(label): return label not in _COLORS  # drawn dashed or hatched
 
 def plot_vs_imbalance(df:pd.DataFrame, title:str=''):
     "Micro and balanced test accuracy against the imbalance factor, one line per method (mean ± std over seeds)."
     fig, axs = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
     for ax, col, name in zip(axs, ('top1_micro', 'top1_balanced'), ('overall (micro)', 'balanced (mean per-class)')):
-        for m, g in df.groupby('method'):
-            s = g.groupby('imbalance')[col].agg(mean='mean', std=lambda v: v.std(ddof=0)) * 100  # the table's std
+        for m in method_order(df.method):
+            s = df[df.method == m].groupby('imbalance')[col].agg(mean='mean', std=lambda v: v.std(ddof=0)) * 100  # the table's std
             ax.errorbar(s.index, s['mean'], s['std'], marker='o', capsize=3, label=m, color=_color(m), ls='--' if _ablation(m) else '-')
         ax.set_xscale('log'); ax.set_xticks(sorted(df.imbalance.unique())); ax.set_xticklabels([f'{x:g}' for x in sorted(df.imbalance.unique())])
         ax.set_xlabel('imbalance factor ρ'); ax.set_title(f'test accuracy, {name}'); ax.grid(alpha=.3)
@@ -183,3 +186,17 @@ def plot_per_class_methods(df:pd.DataFrame, imbalance:float, title:str=''):
     ax.set_xticks(range(len(pc))); ax.set_xticklabels(pc.index, rotation=45, ha='right')
     ax.set_ylabel('test accuracy %'); ax.set_title(title or f'per-class accuracy at ρ = {imbalance:g} (head → tail)')
     ax.grid(alpha=.3); ax.legend(fontsize=8); fig.tight_layout(); return fig
+
+# %% ../nbs/14_experiments.ipynb #9ca54c39
+def plot_acc_vs_params(df:pd.DataFrame, imbalance:float, title:str=''):
+    "Balanced test accuracy of every run against its network's size at one imbalance factor (one point per run, labelled by seed)."
+    d = df[df.imbalance == imbalance]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for m in method_order(d.method):
+        g = d[d.method == m]
+        ax.scatter(g.params / 1e6, 100 * g.top1_balanced, s=40, color=_color(m), marker='s' if _ablation(m) else 'o', label=m)
+        for _, r in g.iterrows():
+            ax.annotate(f"s{r.seed}", (r.params / 1e6, 100 * r.top1_balanced), fontsize=7, xytext=(4, 2), textcoords='offset points')
+    ax.set_xlabel('parameters (M)'); ax.set_ylabel('balanced top-1 %'); ax.grid(alpha=.3)
+    ax.set_title(title or f'accuracy vs network size at ρ = {imbalance:g}', fontsize=10)
+    ax.legend(fontsize=8, loc='center left', bbox_to_anchor=(1.01, 0.5)); fig.tight_layout(); return fig
