@@ -116,6 +116,7 @@ class PipelineConfig(Config):
     seed: int = 0                   # model init, data order, search split: given to every stage
     ssl_init: str = 'random'        # pre-training starts from 'random' weights or the search's 'supernet' (needs train.C = search.C)
     ssl_pretrain: bool = True       # SSF-NAS's stage 2; False: no pre-training (pretrain=None), the found network trains from random weights
+    genotype_seed: int|None = None  # method 'random': the seed of the genotype draw (None: the run's seed, which keeps init and data order)
     search: SearchConfig|None = None    # the method's search (SEARCHES; None: its defaults); none for 'random' and ResNet-32
     pretrain: BarlowConfig|None = None  # SSF-NAS's Barlow Twins pre-training (None: SSFNAS_PRETRAIN); none for the baselines
     train: TrainConfig = TrainConfig()  # supervised long-tail training of the found network, the same loss for every method
@@ -128,6 +129,9 @@ class PipelineConfig(Config):
         if self.ssl_init not in SSL_INITS: raise ValueError(f"unknown ssl_init {self.ssl_init!r}: choose one of {list(SSL_INITS)}")
         if not self.ssl_pretrain and self.method != 'ssfnas':
             raise ValueError(f"ssl_pretrain=False switches off SSF-NAS's pre-training; method {self.method!r} has none: leave ssl_pretrain=True")
+        if self.genotype_seed is not None and (self.method != 'random' or not 0 <= self.genotype_seed < 2**32):
+            raise ValueError(f"genotype_seed={self.genotype_seed!r} draws the genotype of method 'random' (a seed in 0 .. 2**32 - 1); "
+                             f"method {self.method!r} has none to draw: leave genotype_seed=None")
         if not self.ssl_pretrain and self.ssl_init != 'random':
             raise ValueError(f"ssl_init={self.ssl_init!r} says where the pre-training starts, but ssl_pretrain=False switches it off: "
                              "leave ssl_init='random'")
@@ -169,7 +173,8 @@ class PipelineConfig(Config):
 
     @property
     def label(self) -> str:
-        "The method's name in tables and run folders; the ablation without pre-training is 'ssfnas_nopretrain'."
+        "The method's name in tables and run folders: 'ssfnas_nopretrain' without pre-training, 'random_g6' for the genotype of seed 6."
+        if self.genotype_seed is not None: return f'{self.method}_g{self.genotype_seed}'
         return self.method if self.ssl_pretrain else f'{self.method}_nopretrain'
 
 
@@ -623,7 +628,8 @@ def search_genotype(out:Path) -> Genotype:
 
 def _genotype_for_training(cfg, out:Path) -> Genotype|None:
     if 'search' in cfg.stages: return search_genotype(out)
-    return random_genotype(cfg.seed) if cfg.method == 'random' else None
+    if cfg.method != 'random': return None
+    return random_genotype(cfg.seed if cfg.genotype_seed is None else cfg.genotype_seed)
 
 def stage_inputs(cfg:PipelineConfig, out:Path, stage:str) -> dict:
     "Content hashes of the files of earlier stages that `stage` is built from (kept in its checkpoint and done.json)."
