@@ -22,12 +22,15 @@ __all__ = ['SMALL_FILE', 'run_name', 'method_order', 'grid_configs', 'run_grid',
 def run_name(method:str, # the method's label (`PipelineConfig.label`: 'ssfnas', ..., 'ssfnas_nopretrain')
              imbalance:float, seed:int) -> str: return f"{method}_rho{imbalance:g}_s{seed}"
 
+def _method_of(label:str) -> str|None:
+    "The method a table label belongs to: itself, or the longest method it extends ('resnet32_ce_x': 'resnet32_ce'); None if none."
+    return label if label in METHODS else max((m for m in METHODS if label.startswith(m + '_')), key=len, default=None)
+
 def method_order(labels) -> list:
     "The labels in the order of `METHODS`, each method followed by its ablations (e.g. 'ssfnas', 'ssfnas_nopretrain'); unknown ones last."
     def rank(l):
-        if l in METHODS: return (METHODS.index(l), 0, l)
-        m = max((m for m in METHODS if l.startswith(m + '_')), key=len, default=None)  # 'resnet32_ce_x' belongs to 'resnet32_ce'
-        return (METHODS.index(m), 1, l) if m else (len(METHODS), 1, l)
+        m = _method_of(l)
+        return (METHODS.index(m) if m else len(METHODS), l != m, l)
     return sorted(set(labels), key=rank)
 
 def grid_configs(preset:str='tiny', methods=METHODS, imbalances=(10, 50, 100), seeds=(0,),
@@ -143,7 +146,7 @@ def stored(store:str|Path, cfg:PipelineConfig, name:str) -> bool:
 _COLORS = {'ssfnas': '#d62728', 'fairdarts': '#ff7f0e', 'darts': '#1f77b4', 'random': '#7f7f7f', 'resnet32': '#2ca02c',
            'resnet32_ce': '#98df8a'}
 def _color(label):  # an ablation: its method's colour,
-    return _COLORS.get(label) or _COLORS.get(max((m for m in METHODS if label.startswith(m + '_')), key=len, default=None), '#17becf')
+    return _COLORS.get(_method_of(label), '#17becf')
 def _ablation(label): return label not in _COLORS  # drawn dashed or hatched
 
 def plot_vs_imbalance(df:pd.DataFrame, title:str=''):
