@@ -464,6 +464,7 @@ def search(cfg:SearchConfig, # the settings
            quiet:bool=False, # no progress output
            bars:bool|None=None, # progress bars (default: unless $IN_TEST); epoch lines are printed unless quiet
            data=None, # `search_data(cfg)` output, to reuse loaded data
+           save:bool=True, # write the finished search's files into `run` (`save_search`); False: the caller does
           ) -> Learner:
     "Run a DARTS-style search; returns the learner (`learn.darts` holds the history and the genotype)."
     set_seed(cfg.seed)
@@ -478,20 +479,21 @@ def search(cfg:SearchConfig, # the settings
                            metrics=dict(accuracy=accuracy, balanced_accuracy=balanced_accuracy))
     t0 = time.time()
     learn.fit(cfg.epochs)
-    if run is not None: save_search(run, learn, time.time() - t0)
+    if run is not None and save: save_search(run, learn, time.time() - t0)
     return learn
 
 # %% ../nbs/09_darts.ipynb #62842811
 def save_search(run:RunDir, # the search's folder
                 learn:Learner, # a finished search's learner (`learn.darts` holds the history)
                 seconds:float|None=None, # the search's wall time, for the summary
+                figs:dict|None=None, # more figures {name: figure} to save with the search's own
                ) -> Genotype|None:
     "Write a finished search's genotype.json, summary and figures (alphas, their trajectories, skips): the one writer of a search folder."
     import matplotlib.pyplot as plt
     darts, model = learn.darts, learn.model
     for name, fig in (('alphas', plot_alpha_heatmaps(darts.history, model.primitives, model.relaxation)),
                       ('alpha_trajectories', plot_alpha_trajectories(darts.history, model.primitives, model.relaxation)),
-                      ('skips', plot_skips(darts.history))):
+                      ('skips', plot_skips(darts.history)), *(figs or {}).items()):
         run.save_fig(fig, name); plt.close(fig)  # saved, not shown
     try: g = darts.genotype; g.save(run/'genotype.json'); found = dict(genotype=g.to_dict(), n_skip_normal=n_skips(g), n_skip_reduce=n_skips(g, 'reduce'))
     except ValueError as e: g = None; found = dict(genotype=None, genotype_error=str(e))

@@ -4,7 +4,7 @@
 
 # %% ../nbs/13_pipeline.ipynb #135d23fb
 from __future__ import annotations
-import hashlib, json, shutil, time, warnings
+import hashlib, io, json, shutil, time, warnings
 from dataclasses import dataclass, fields
 from fastcore.basics import patch
 from functools import partial
@@ -308,8 +308,9 @@ def ssl_search(cfg:SSLSearchConfig, # the search's settings
 def run_search(cfg:SearchConfig, # the run's `search`: SSLSearchConfig (SSF-NAS) or the DARTS / FairDARTS notebook's config
                lt:LTData, run:RunDir|None=None, device=None, quiet:bool=False) -> tuple[Genotype, Learner]:
     "Stage 1 of any method: the label-free SSF-NAS search, or the supervised search of the DARTS notebook; returns (genotype, learner)."
+    # both leave checkpoints and metrics in `run`; its finished files are written by `save_search` (see `SearchStage.save`)
     if isinstance(cfg, SSLSearchConfig): return ssl_search(cfg, lt, run, device, quiet)
-    learn = darts_search(cfg, run=run, device=device, quiet=quiet)
+    learn = darts_search(cfg, run=run, device=device, quiet=quiet, save=False)
     return learn.darts.genotype, learn
 
 # %% ../nbs/13_pipeline.ipynb #b5a6bd7b
@@ -551,11 +552,12 @@ class SearchStage(Stage):
     def run(self, cfg, out, lt, sd, dev, quiet, main, inputs):
         return run_search(cfg.search, lt, sd, dev, quiet) if main else (None, None)  # one process: the others wait
     def save(self, cfg, out, lt, dev, learn, g):
-        sd = RunDir(out/self.name)  # figures first, then the files of a finished stage: an interruption only repeats the save
-        net = learn.model.net if isinstance(learn.model, TwinSearch) else learn.model
-        if net.relaxation == 'sigmoid': _fig(sd, 'sigmoid_hist', plot_sigmoid_hist(learn.darts.history))
-        if isinstance(cfg.search, SSLSearchConfig): save_search(sd, learn)  # darts_search saved its own
-        atomic_torch_save(learn.model.state_dict(), sd/'supernet.pt')
+        # the slow work first (figures, the supernet's bytes), then the files that mark a finished search in quick succession
+        # (summary.json, supernet.pt, then done.json): an interruption between them is rare and only repeats this save
+        sd, net = RunDir(out/self.name), learn.model.net if isinstance(learn.model, TwinSearch) else learn.model
+        supernet = io.BytesIO(); torch.save(learn.model.state_dict(), supernet)
+        save_search(sd, learn, figs={'sigmoid_hist': plot_sigmoid_hist(learn.darts.history)} if net.relaxation == 'sigmoid' else None)
+        atomic_write(sd/'supernet.pt', supernet.getvalue())
         return {'genotype': g.to_dict(), 'n_skip_normal': n_skips(g), 'params_supernet': count_params(net)}
 
 # %% ../nbs/13_pipeline.ipynb #8b170931
