@@ -27,7 +27,7 @@ from .evaluation import Report, compare, plot_per_class, plot_confusion, plot_hi
 __all__ = ['LDAM_FILES', 'LDAM_ARGS', 'NormedLinear', 'ShortcutA', 'CifarBasicBlock', 'ResNetCifar', 'resnet32', 'n_params',
            'LTTrainConfig', 'lr_schedule', 'step_settings', 'tail_accuracy_metric', 'data_label', 'train_longtail',
            'run_title', 'check_ldam_reference', 'write_cifar10_python', 'patch_ldam_schedule', 'run_ldam_reference',
-           'parity_folders', 'parity_finished', 'parity']
+           'parity_folders', 'parity_finished', 'parity', 'store_parity']
 
 # %% ../nbs/05_longtail.ipynb #fe837991
 class NormedLinear(nn.Module):
@@ -323,8 +323,13 @@ def run_ldam_reference(ldam_dir:str|Path, # a checkout of kaidic/LDAM-DRW
                       ) -> dict:
     "Train with the original LDAM-DRW code on this machine (CPU shims, the schedule patched to `epochs`); returns its final top-1 and per-class accuracy on the test set."
     if loss not in LDAM_ARGS: raise ValueError(f"the reference runs {list(LDAM_ARGS)}, got {loss!r}")
-    src, out = check_ldam_reference(ldam_dir), Path(out)
-    if (out/'result.json').exists(): return load_json(out/'result.json')
+    out, want = Path(out), {'loss': loss, 'epochs': epochs, 'seed': seed,
+                            'schedule': {'warmup': warmup, 'milestones': list(milestones), 'drw_epoch': drw_epoch}}
+    if (out/'result.json').exists():  # a finished run is read (no checkout needed), if it is the run asked for
+        res = load_json(out/'result.json'); was = {k: res.get(k) for k in want}
+        if was != want: raise ValueError(f"{out/'result.json'} holds another run ({was}, asked for {want}): choose another folder")
+        return res
+    src = check_ldam_reference(ldam_dir)
     data = Path(data) if data is not None else out.parent/'cifar10_python'
     if not (data/'cifar-10-batches-py'/'test_batch').exists(): write_cifar10_python(*load_cifar('cifar10'), data)
     code = out/'code'
@@ -341,9 +346,8 @@ def run_ldam_reference(ldam_dir:str|Path, # a checkout of kaidic/LDAM-DRW
     log = next((code/'log').glob('*/log_test.csv')).read_text()
     top1 = [float(x) for x in re.findall(r'val Results: Prec@1 ([\d.]+)', log)]
     per_class = re.findall(r'val Class Accuracy: \[([^\]]*)\]', log)[-1]
-    res = {'loss': loss, 'epochs': epochs, 'seed': seed, 'top1': top1[-1] / 100, 'best_top1': max(top1) / 100,
+    res = {**want, 'top1': top1[-1] / 100, 'best_top1': max(top1) / 100,
            'per_class': [float(x) for x in per_class.split(',')], 'seconds': round(time.time() - t0, 1),
-           'schedule': {'warmup': warmup, 'milestones': list(milestones), 'drw_epoch': drw_epoch},
            'code': 'kaidic/LDAM-DRW, cifar_train.py with the schedule patched (patch_ldam_schedule), run on the CPU by run_on_cpu.py'}
     save_json(res, out/'result.json'); shutil.rmtree(code)
     return res
@@ -365,15 +369,18 @@ def parity(ldam_dir:str|Path, # a checkout of kaidic/LDAM-DRW
            seeds=(0, 1), # our seeds (the original runs once, with seed 0)
            losses=('ce', 'ldam_drw'), data:LTData|None=None) -> pd.DataFrame:
     "Final top-1 of the original LDAM-DRW code and of `train_longtail` at the same short schedule on CIFAR-10-LT (ρ = 100)."
-    root = Path(root); check_ldam_reference(ldam_dir)
-    data = data or get_cifar_lt('cifar10', imbalance=100)
+    root = Path(root)
+    if not all(parity_finished(root, l, seeds) for l in losses): check_ldam_reference(ldam_dir)  # before hours of training
     cfg = LTTrainConfig.preset('paper', preset_name=f'paper, {epochs} epochs', epochs=epochs, warmup=warmup,
                                milestones=tuple(milestones), drw_epoch=drw_epoch)
+    def ours_top1(loss, s, f):  # a finished run is read from its summary (the same numbers its evaluation gives)
+        if f.exists(): return load_json(f)['top1_balanced']
+        nonlocal data; data = data or get_cifar_lt('cifar10', imbalance=100)
+        return train_longtail(cfg.replace(seed=s), loss, data=data, run_dir=f.parent, quiet=True).balanced
     rows = []
     for loss in losses:
         f = parity_folders(root, loss, seeds)
-        ours = np.array([100 * train_longtail(cfg.replace(seed=s), loss, data=data, run_dir=f[s].parent,
-                                              quiet=True).balanced for s in seeds])  # first: ours resume, the original restarts
+        ours = 100 * np.array([ours_top1(loss, s, f[s]) for s in seeds])  # first: ours resume, the original restarts
         ref = run_ldam_reference(ldam_dir, f['original'].parent, loss, epochs, warmup, milestones, drw_epoch)
         d = float(ours.mean() - 100 * ref['top1'])
         rows.append({'loss': loss, 'original %': round(100 * ref['top1'], 2), 'ours %': round(float(ours.mean()), 2),
@@ -381,4 +388,17 @@ def parity(ldam_dir:str|Path, # a checkout of kaidic/LDAM-DRW
                      'agrees': bool(abs(d) <= 1.5 or ours.min() <= 100 * ref['top1'] <= ours.max()),
                      'original minutes': round(ref['seconds'] / 60, 1)})
     return pd.DataFrame(rows).set_index('loss')
+
+def store_parity(root:str|Path, # folder of the finished runs
+                 store:str|Path, # the results store, e.g. nbs/results/longtail_parity, committed with the notebooks
+                 loss:str, seeds=(0, 1)) -> Path:
+    "Copy one loss's finished parity runs to `store` without their weights: what `parity(ldam_dir, store)` reads back."
+    if not parity_finished(root, loss, seeds): raise ValueError(f"the {loss} parity runs in {root} have not all finished: run `parity` first")
+    for f in parity_folders(root, loss, seeds).values():
+        dest = Path(store)/f.parent.name; tmp = dest.with_name(f'.{dest.name}.new')
+        if tmp.exists(): shutil.rmtree(tmp)  # left by an interrupted copy
+        shutil.copytree(f.parent, tmp, ignore=shutil.ignore_patterns('*.pt', 'code', '.*'))
+        if dest.exists(): shutil.rmtree(dest)
+        tmp.rename(dest)
+    return Path(store)
 
