@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #526439d8
 from __future__ import annotations
-import argparse, ctypes, dataclasses, errno, json, math, numbers, os, random, sys, tempfile, io, csv, time
+import argparse, ctypes, dataclasses, errno, json, math, numbers, os, random, shutil, sys, tempfile, io, csv, time
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, asdict
 from pathlib import Path
@@ -14,9 +14,9 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['set_seed', 'rng_state', 'set_rng_state', 'get_device', 'tune_cpu_allocator', 'atomic_write', 'atomic_torch_save',
-           'save_json', 'load_json', 'Config', 'flat_dict', 'config_diff', 'RunDir', 'data_dir', 'HelpFormatter',
-           'has_gpu']
+__all__ = ['SMALL_FILE', 'set_seed', 'rng_state', 'set_rng_state', 'get_device', 'tune_cpu_allocator', 'atomic_write',
+           'atomic_torch_save', 'save_json', 'load_json', 'Config', 'flat_dict', 'config_diff', 'RunDir',
+           'store_results', 'data_dir', 'HelpFormatter', 'has_gpu']
 
 # %% ../nbs/00_core.ipynb #7fed598b
 def set_seed(seed:int=0, # the seed for python, numpy and torch (CPU and all CUDA devices)
@@ -354,6 +354,29 @@ def lock(self:RunDir):
         yield self
     finally:
         fcntl.flock(f, fcntl.LOCK_UN); f.close()
+
+# %% ../nbs/00_core.ipynb #9b888971
+SMALL_FILE = 2_000_000  # bytes: the largest file a results store keeps of a run
+
+def store_results(run:str|Path, # a run folder
+                  dest:str|Path, # its copy in a results store, e.g. nbs/results/grid_cpu/<run name>
+                  also:dict|None=None, # more files for the copy, {relative path: JSON object}
+                 ) -> Path:
+    "Copy `run`'s results without its weights (`*.pt`), hidden files and files over `SMALL_FILE` bytes to `dest`, replacing an old copy only by a complete new one."
+    run, dest = Path(run).resolve(), Path(dest)
+    tmp, old = dest.with_name(f'.{dest.name}.new'), dest.with_name(f'.{dest.name}.old')  # hidden: readers of a store skip them
+    if old.exists() and not dest.exists(): old.rename(dest)  # a copy killed between its two renames: the old one is back
+    for d in (tmp, old):
+        if d.exists(): shutil.rmtree(d)  # left by an interrupted copy
+    for f in sorted(run.rglob('*')):
+        rel = f.relative_to(run)
+        if f.is_file() and f.suffix != '.pt' and not any(p.startswith('.') for p in rel.parts) and f.stat().st_size <= SMALL_FILE:
+            (tmp/rel).parent.mkdir(parents=True, exist_ok=True); shutil.copy2(f, tmp/rel)
+    for rel, obj in (also or {}).items(): (tmp/rel).parent.mkdir(parents=True, exist_ok=True); save_json(obj, tmp/rel)
+    if dest.exists(): dest.rename(old)  # the complete new copy replaces the old one only now: no mix of the two survives
+    tmp.rename(dest)
+    if old.exists(): shutil.rmtree(old)
+    return dest
 
 # %% ../nbs/00_core.ipynb #46496089
 def data_dir(path:str|Path|None=None # overrides `$SSFNAS_DATA`

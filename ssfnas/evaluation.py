@@ -5,6 +5,7 @@
 # %% ../nbs/04_evaluation.ipynb #995c5b5c
 from __future__ import annotations
 from dataclasses import dataclass, field
+from fastcore.basics import patch
 from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
@@ -119,11 +120,12 @@ class Report:
                              'n_test': self.cm.sum(1), 'correct': np.diag(self.cm), 'accuracy': self.per_class})
 
     def to_dict(self) -> dict:
-        "Plain numbers (JSON-friendly): micro, balanced, groups, per-class accuracy, n_test, info."
+        "Plain numbers (JSON-friendly): micro, balanced, groups, per-class accuracy, n_test, info, and what `from_dict` rebuilds the report from."
         return {'name': self.name, 'top1_micro': self.micro, 'top1_balanced': self.balanced,
                 **{f'acc_{g}': v for g, v in self.group_acc.items()},
                 'per_class': dict(zip(self.classes, [None if np.isnan(a) else float(a) for a in self.per_class])),
-                'n_test': self.n_test, 'info': self.info}
+                'n_test': self.n_test, 'info': self.info,
+                'confusion': self.cm.tolist(), 'counts': self.counts.tolist(), 'groups': [str(g) for g in self.groups]}
 
     def summary(self) -> str:
         "One line: micro and balanced top-1, and the group accuracies."
@@ -133,6 +135,20 @@ class Report:
                 f"| {g} (mean per-class within group) | {self.n_test} test images")
     def __repr__(self): return f"Report({self.summary()})"
     def _repr_html_(self): return f"<p><b>{self.summary()}</b></p>" + self.table.to_html(index=False, float_format='%.3f')
+
+# %% ../nbs/04_evaluation.ipynb #9b6f0392
+@patch(cls_method=True)
+def from_dict(cls:Report, d:dict, # a report's `to_dict`, e.g. the `result` of a run's summary.json
+              history:pd.DataFrame|None=None, # its training curves (e.g. the run's metrics.csv)
+             ) -> Report:
+    "The report that wrote `d` with `to_dict`."
+    missing = [k for k in ('confusion', 'counts', 'groups', 'per_class') if k not in d]
+    if missing: raise ValueError(f"this report dict has no {', '.join(missing)} (stored before reports kept their confusion "
+                                 "matrix): evaluate the run's model again to rebuild its report")
+    r = cls(np.asarray(d['confusion']), np.asarray(d['counts']), list(d['per_class']), np.asarray(d['groups']),
+            d.get('name', ''), dict(d.get('info') or {}))
+    r.history = history
+    return r
 
 # %% ../nbs/04_evaluation.ipynb #a0b7f7fc
 @torch.no_grad()

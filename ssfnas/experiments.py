@@ -9,14 +9,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import matplotlib.pyplot as plt
-from .core import load_json, save_json, has_gpu, RunDir
+from .core import load_json, save_json, has_gpu, RunDir, store_results
 from .pipeline import PipelineConfig, run_pipeline, METHODS, FIXED_LOSS
 from .data import get_cifar_lt
 from .darts import history_to_json, read_search_history
 
 # %% auto #0
-__all__ = ['SMALL_FILE', 'run_name', 'method_order', 'grid_configs', 'run_grid', 'collect', 'results_table', 'archive_run',
-           'stored', 'plot_vs_imbalance', 'plot_groups', 'plot_per_class_methods', 'plot_acc_vs_params']
+__all__ = ['run_name', 'method_order', 'grid_configs', 'run_grid', 'collect', 'results_table', 'archive_run', 'stored',
+           'plot_vs_imbalance', 'plot_groups', 'plot_per_class_methods', 'plot_acc_vs_params']
 
 # %% ../nbs/14_experiments.ipynb #ad68f9f8
 def run_name(method:str, # the method's label (`PipelineConfig.label`: 'ssfnas', ..., 'ssfnas_nopretrain')
@@ -109,8 +109,6 @@ def results_table(df:pd.DataFrame, cols=('top1_micro', 'top1_balanced', 'acc_tai
     return t.loc[order].sort_index(axis=1, level=0, sort_remaining=False)
 
 # %% ../nbs/14_experiments.ipynb #abf2f0a3
-SMALL_FILE = 2_000_000  # bytes: what a results store keeps of a run (weights and checkpoints stay in the run folder)
-
 def archive_run(run:str|Path, # a finished run folder (its summary.json holds a result)
                 store:str|Path, # the results store, e.g. nbs/results/grid_cpu, committed with the notebooks
                 unfinished:bool=False, # True: also a run whose stages have not all finished (e.g. a search-only run)
@@ -120,20 +118,9 @@ def archive_run(run:str|Path, # a finished run folder (its summary.json holds a 
     if not (run/'config.json').exists(): raise ValueError(f"{run} is not a run folder (no config.json)")
     if not unfinished and 'result' not in (load_json(run/'summary.json') if (run/'summary.json').exists() else {}):
         raise ValueError(f"{run} is not a finished run (its summary.json holds no result): finish it first (--resume)")
-    dest = Path(store)/run.name
-    tmp, old = dest.with_name(f'.{run.name}.new'), dest.with_name(f'.{run.name}.old')  # hidden: `collect` skips them
-    if old.exists() and not dest.exists(): old.rename(dest)  # an archive killed between its two renames: the old copy is back
-    for d in (tmp, old):
-        if d.exists(): shutil.rmtree(d)  # left by an interrupted archive
-    for f in sorted(run.rglob('*')):
-        if f.is_file() and f.suffix != '.pt' and not f.name.startswith('.') and f.stat().st_size <= SMALL_FILE:
-            (tmp/f.relative_to(run)).parent.mkdir(parents=True, exist_ok=True); shutil.copy2(f, tmp/f.relative_to(run))
-    if (run/'search'/'done.json').exists() and not (tmp/'search'/'history.json').exists():  # a search from before history.json
-        save_json(history_to_json(read_search_history(run/'search')), tmp/'search'/'history.json')
-    if dest.exists(): dest.rename(old)  # the complete new copy replaces the old one only now: no mix of the two survives
-    tmp.rename(dest)
-    if old.exists(): shutil.rmtree(old)
-    return dest
+    old_search = (run/'search'/'done.json').exists() and not (run/'search'/'history.json').exists()  # from before history.json
+    also = {'search/history.json': history_to_json(read_search_history(run/'search'))} if old_search else None
+    return store_results(run, Path(store)/run.name, also=also)  # hidden copies in between: `collect` skips them
 
 def stored(store:str|Path, cfg:PipelineConfig, name:str) -> bool:
     "Whether the results store holds the finished run `name`; refused (with the difference) if it was made with another config."

@@ -15,7 +15,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 import matplotlib.pyplot as plt
-from .core import Config, RunDir, set_seed, get_device, has_gpu, atomic_torch_save, atomic_write, save_json, load_json
+from .core import (Config, RunDir, set_seed, get_device, has_gpu, atomic_torch_save, atomic_write, save_json, load_json,
+                         store_results)
 from .data import (get_cifar_lt, LTData, ImageDataset, DataLoaders, train_tfms, test_tfms, class_groups, check_lt_settings,
                          BatchLoader, has_cifar, Arrays, load_cifar)
 from .learner import (Learner, sgd, LRSchedCB, multistep_lr, MetricsCB, accuracy, balanced_accuracy, DeviceCB,
@@ -394,11 +395,6 @@ def store_parity(root:str|Path, # folder of the finished runs
                  loss:str, seeds=(0, 1)) -> Path:
     "Copy one loss's finished parity runs to `store` without their weights: what `parity(ldam_dir, store)` reads back."
     if not parity_finished(root, loss, seeds): raise ValueError(f"the {loss} parity runs in {root} have not all finished: run `parity` first")
-    for f in parity_folders(root, loss, seeds).values():
-        dest = Path(store)/f.parent.name; tmp = dest.with_name(f'.{dest.name}.new')
-        if tmp.exists(): shutil.rmtree(tmp)  # left by an interrupted copy
-        shutil.copytree(f.parent, tmp, ignore=shutil.ignore_patterns('*.pt', 'code', '.*'))
-        if dest.exists(): shutil.rmtree(dest)
-        tmp.rename(dest)
+    for f in parity_folders(root, loss, seeds).values(): store_results(f.parent, Path(store)/f.parent.name)
     return Path(store)
 
