@@ -8,7 +8,7 @@ import argparse, json, shutil, sys, time
 from pathlib import Path
 import numpy as np
 import matplotlib
-from .core import RunDir, get_device, HelpFormatter
+from .core import RunDir, get_device, HelpFormatter, store_results
 from . import data as D
 from .pipeline import PipelineConfig, run_pipeline, reuse_search, METHODS, STAGES
 from .experiments import run_grid, results_table, archive_run
@@ -90,6 +90,7 @@ def _longtail_args(sub, fmt):
     lt.add_argument('--imbalance', type=float, default=None, help="imbalance factor rho (default: the preset's)")
     lt.add_argument('--seed', type=int, default=0, help='seed of the initialisation and the data order')
     _run_folder_args(lt, 'LTTrainConfig', 'epochs=30 milestones=[20,25]')
+    lt.add_argument('--store', default=None, help='results store (e.g. nbs/results/longtail_paper): the finished run is copied there without its weights')
 
 def _grid_args(sub, fmt):
     grid = sub.add_parser('grid', help='run the experiment grid (methods x imbalances x seeds)', **fmt)
@@ -164,6 +165,7 @@ def _longtail(args):
     t = time.time(); rep = train_longtail(cfg, args.loss, run_dir=out, device=args.device)
     print(rep.summary())
     print(f"{args.loss} (preset {args.preset}, seed {cfg.seed}): {time.time()-t:.0f} s; results in {out.resolve()}/")
+    if args.store: print(f"stored in {store_results(out, Path(args.store)/out.resolve().name)}/")
 
 def _grid(args):
     _warn_paper_on_cpu(args.preset, get_device(args.device))
