@@ -364,10 +364,14 @@ def store_results(run:str|Path, # a run folder
                  ) -> Path:
     "Copy `run`'s results without its weights (`*.pt`), hidden files and files over `SMALL_FILE` bytes to `dest`, replacing an old copy only by a complete new one."
     run, dest = Path(run).resolve(), Path(dest)
+    d = dest.resolve()
+    if d == run or d.is_relative_to(run) or run.is_relative_to(d):  # the swap below would delete the run's weights
+        raise ValueError(f"the copy {dest} overlaps the run folder {run}: store it in a folder outside the run")
     tmp, old = dest.with_name(f'.{dest.name}.new'), dest.with_name(f'.{dest.name}.old')  # hidden: readers of a store skip them
     if old.exists() and not dest.exists(): old.rename(dest)  # a copy killed between its two renames: the old one is back
-    for d in (tmp, old):
-        if d.exists(): shutil.rmtree(d)  # left by an interrupted copy
+    for t in (tmp, old):
+        if t.exists(): shutil.rmtree(t)  # left by an interrupted copy
+    tmp.mkdir(parents=True)
     for f in sorted(run.rglob('*')):
         rel = f.relative_to(run)
         if f.is_file() and f.suffix != '.pt' and not any(p.startswith('.') for p in rel.parts) and f.stat().st_size <= SMALL_FILE:

@@ -125,7 +125,8 @@ class Report:
                 **{f'acc_{g}': v for g, v in self.group_acc.items()},
                 'per_class': dict(zip(self.classes, [None if np.isnan(a) else float(a) for a in self.per_class])),
                 'n_test': self.n_test, 'info': self.info,
-                'confusion': self.cm.tolist(), 'counts': self.counts.tolist(), 'groups': [str(g) for g in self.groups]}
+                'classes': list(self.classes), 'confusion': np.asarray(self.cm).tolist(),
+                'counts': np.asarray(self.counts).tolist(), 'groups': [str(g) for g in self.groups]}
 
     def summary(self) -> str:
         "One line: micro and balanced top-1, and the group accuracies."
@@ -142,13 +143,11 @@ def from_dict(cls:Report, d:dict, # a report's `to_dict`, e.g. the `result` of a
               history:pd.DataFrame|None=None, # its training curves (e.g. the run's metrics.csv)
              ) -> Report:
     "The report that wrote `d` with `to_dict`."
-    missing = [k for k in ('confusion', 'counts', 'groups', 'per_class') if k not in d]
+    missing = [k for k in ('confusion', 'counts', 'groups', 'classes') if k not in d]
     if missing: raise ValueError(f"this report dict has no {', '.join(missing)} (stored before reports kept their confusion "
                                  "matrix): evaluate the run's model again to rebuild its report")
-    r = cls(np.asarray(d['confusion']), np.asarray(d['counts']), list(d['per_class']), np.asarray(d['groups']),
-            d.get('name', ''), dict(d.get('info') or {}))
-    r.history = history
-    return r
+    return cls(np.asarray(d['confusion']), np.asarray(d['counts']), list(d['classes']), np.asarray(d['groups']),
+               d.get('name', ''), dict(d.get('info') or {}), history)
 
 # %% ../nbs/04_evaluation.ipynb #a0b7f7fc
 @torch.no_grad()

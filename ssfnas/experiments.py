@@ -4,7 +4,7 @@
 
 # %% ../nbs/14_experiments.ipynb #f0c4293d
 from __future__ import annotations
-import itertools, shutil, time
+import itertools, time
 from pathlib import Path
 import numpy as np
 import pandas as pd

@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_longtail.ipynb #7a22c24d
 from __future__ import annotations
-import contextlib, re, shutil, subprocess, sys, time
+import contextlib, json, re, shutil, subprocess, sys, time
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 import matplotlib.pyplot as plt
 from .core import (Config, RunDir, set_seed, get_device, has_gpu, atomic_torch_save, atomic_write, save_json, load_json,
-                         store_results)
+                         store_results, config_diff)
 from .data import (get_cifar_lt, LTData, ImageDataset, DataLoaders, train_tfms, test_tfms, class_groups, check_lt_settings,
                          BatchLoader, has_cifar, Arrays, load_cifar)
 from .learner import (Learner, sgd, LRSchedCB, multistep_lr, MetricsCB, accuracy, balanced_accuracy, DeviceCB,
@@ -371,11 +371,15 @@ def parity(ldam_dir:str|Path, # a checkout of kaidic/LDAM-DRW
            losses=('ce', 'ldam_drw'), data:LTData|None=None) -> pd.DataFrame:
     "Final top-1 of the original LDAM-DRW code and of `train_longtail` at the same short schedule on CIFAR-10-LT (ρ = 100)."
     root = Path(root)
-    if not all(parity_finished(root, l, seeds) for l in losses): check_ldam_reference(ldam_dir)  # before hours of training
+    if not all(parity_folders(root, l, seeds)['original'].exists() for l in losses): check_ldam_reference(ldam_dir)  # before hours of training
     cfg = LTTrainConfig.preset('paper', preset_name=f'paper, {epochs} epochs', epochs=epochs, warmup=warmup,
                                milestones=tuple(milestones), drw_epoch=drw_epoch)
-    def ours_top1(loss, s, f):  # a finished run is read from its summary (the same numbers its evaluation gives)
-        if f.exists(): return load_json(f)['top1_balanced']
+    def ours_top1(loss, s, f):  # a finished run is read from its summary (the same numbers its evaluation gives) ...
+        if f.exists():
+            want = json.loads(json.dumps({**cfg.replace(seed=s).to_dict(), 'loss': loss}))  # ... if it is the run asked for
+            diff = {k: v for k, v in config_diff(load_json(f.parent/'config.json'), want).items() if k != 'data'}
+            if diff: raise ValueError(f"{f.parent} holds another run (in the folder, asked for: {diff}): choose another folder")
+            return load_json(f)['top1_balanced']
         nonlocal data; data = data or get_cifar_lt('cifar10', imbalance=100)
         return train_longtail(cfg.replace(seed=s), loss, data=data, run_dir=f.parent, quiet=True).balanced
     rows = []

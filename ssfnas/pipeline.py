@@ -556,7 +556,8 @@ class SearchStage(Stage):
         # (summary.json, supernet.pt, then done.json): an interruption between them is rare and only repeats this save
         sd, net = RunDir(out/self.name), learn.model.net if isinstance(learn.model, TwinSearch) else learn.model
         supernet = io.BytesIO(); torch.save(learn.model.state_dict(), supernet)
-        save_search(sd, learn, figs={'sigmoid_hist': plot_sigmoid_hist(learn.darts.history)} if net.relaxation == 'sigmoid' else None)
+        save_search(sd, learn, float(learn.history['time'].sum()),  # every epoch's time, across resumes
+                    figs={'sigmoid_hist': plot_sigmoid_hist(learn.darts.history)} if net.relaxation == 'sigmoid' else None)
         atomic_write(sd/'supernet.pt', supernet.getvalue())
         return {'genotype': g.to_dict(), 'n_skip_normal': n_skips(g), 'params_supernet': count_params(net)}
 
