@@ -724,7 +724,7 @@ def reuse_search(src:str|Path, # a run folder whose search has finished
     src, out = Path(src), Path(out)
     if 'search' not in cfg.stages: raise ValueError(f"{cfg.label!r} has no search to take over")
     old = PipelineConfig.from_dict(load_json(src/'config.json'))
-    diff = {k: (getattr(old, k), getattr(cfg, k)) for k in ('method', 'dataset', 'source', 'imbalance', 'profile', 'seed')
+    diff = {k: (getattr(old, k), getattr(cfg, k)) for k in ('method', *dict.fromkeys(RUN_FIELDS.values()))  # the data, the seed
             if getattr(old, k) != getattr(cfg, k)}
     if not diff: diff = {f'search.{k}': v for k, v in config_diff(old.search.to_dict(), cfg.search.to_dict()).items()}
     if diff: raise ValueError(f"{src}'s search was made for another method, data, seed or search config (" + ', '.join(
