@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 import matplotlib.pyplot as plt
 from .core import (Config, RunDir, set_seed, get_device, has_gpu, atomic_torch_save, atomic_write, save_json, load_json,
-                         store_results, config_diff)
+                    store_results, config_diff)
 from .data import (get_cifar_lt, LTData, ImageDataset, DataLoaders, train_tfms, test_tfms, class_groups, check_lt_settings,
                          BatchLoader, has_cifar, Arrays, load_cifar)
 from .learner import (Learner, sgd, LRSchedCB, multistep_lr, MetricsCB, accuracy, balanced_accuracy, DeviceCB,
