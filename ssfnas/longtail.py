@@ -27,8 +27,8 @@ from .evaluation import Report, compare, plot_per_class, plot_confusion, plot_hi
 # %% auto #0
 __all__ = ['LDAM_FILES', 'LDAM_ARGS', 'NormedLinear', 'ShortcutA', 'CifarBasicBlock', 'ResNetCifar', 'resnet32', 'n_params',
            'LTTrainConfig', 'lr_schedule', 'step_settings', 'tail_accuracy_metric', 'data_label', 'train_longtail',
-           'run_title', 'check_ldam_reference', 'write_cifar10_python', 'patch_ldam_schedule', 'run_ldam_reference',
-           'parity_folders', 'parity_finished', 'parity', 'store_parity']
+           'run_title', 'check_run_config', 'load_stored_run', 'check_ldam_reference', 'write_cifar10_python',
+           'patch_ldam_schedule', 'run_ldam_reference', 'parity_folders', 'parity_finished', 'parity', 'store_parity']
 
 # %% ../nbs/05_longtail.ipynb #fe837991
 class NormedLinear(nn.Module):
@@ -245,6 +245,22 @@ def _save_run(run:RunDir, rep:Report, model:nn.Module):
     for n, f in figs.items(): run.save_fig(f, n); plt.close(f)
     run.update_summary(**rep.to_dict(), figures=[f'figures/{n}.png' for n in figs])
 
+# %% ../nbs/05_longtail.ipynb #68774391
+def check_run_config(d:str|Path, # a run folder, or its copy in a results store
+                     cfg:LTTrainConfig, loss:str):
+    "Raise if the run in `d` was trained with another config or loss than `cfg` and `loss` (its `data` label is not compared)."
+    want = json.loads(json.dumps({**cfg.to_dict(), 'loss': loss}))
+    diff = {k: v for k, v in config_diff(load_json(Path(d)/'config.json'), want).items() if k != 'data'}
+    if diff: raise ValueError(f"{d} holds another run (in the folder, asked for: {diff}): choose another folder")
+
+def load_stored_run(d:str|Path, # a finished run's folder, or its copy in a results store (`ssfnas longtail --store`)
+                    cfg:LTTrainConfig, loss:str) -> tuple[dict, pd.DataFrame]:
+    "A finished run's summary and training curves (its metrics.csv), after checking that it is the run of `cfg` and `loss`."
+    d = Path(d)
+    if not (d/'summary.json').exists(): raise FileNotFoundError(f"{d} holds no finished run (no summary.json)")
+    check_run_config(d, cfg, loss)
+    return load_json(d/'summary.json'), pd.read_csv(d/'metrics.csv')
+
 # %% ../nbs/05_longtail.ipynb #6001d584
 LDAM_FILES = ('cifar_train.py', 'imbalance_cifar.py', 'losses.py', 'utils.py', 'models/resnet_cifar.py')
 
@@ -375,11 +391,7 @@ def parity(ldam_dir:str|Path, # a checkout of kaidic/LDAM-DRW
     cfg = LTTrainConfig.preset('paper', preset_name=f'paper, {epochs} epochs', epochs=epochs, warmup=warmup,
                                milestones=tuple(milestones), drw_epoch=drw_epoch)
     def ours_top1(loss, s, f):  # a finished run is read from its summary (the same numbers its evaluation gives) ...
-        if f.exists():
-            want = json.loads(json.dumps({**cfg.replace(seed=s).to_dict(), 'loss': loss}))  # ... if it is the run asked for
-            diff = {k: v for k, v in config_diff(load_json(f.parent/'config.json'), want).items() if k != 'data'}
-            if diff: raise ValueError(f"{f.parent} holds another run (in the folder, asked for: {diff}): choose another folder")
-            return load_json(f)['top1_balanced']
+        if f.exists(): check_run_config(f.parent, cfg.replace(seed=s), loss); return load_json(f)['top1_balanced']  # ... if it is the one asked for
         nonlocal data; data = data or get_cifar_lt('cifar10', imbalance=100)
         return train_longtail(cfg.replace(seed=s), loss, data=data, run_dir=f.parent, quiet=True).balanced
     rows = []
