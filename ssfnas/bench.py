@@ -4,7 +4,7 @@
 
 # %% ../nbs/16_bench.ipynb #7bb557c3
 from __future__ import annotations
-import argparse, json, multiprocessing as mp, os, platform, resource, sys, time, types, warnings
+import argparse, json, multiprocessing as mp, os, platform, queue, resource, signal, sys, time, types, warnings
 from pathlib import Path
 import numpy as np
 import torch
@@ -366,13 +366,27 @@ def _child(fn, kw, q):
     try: q.put(('ok', fn(**kw)))
     except BaseException as e: q.put(('error', f'{type(e).__name__}: {e}'))
 
+def _await_result(p, # the child process
+                  q, # the queue it puts its `(status, result)` on
+                  what:str) -> tuple:
+    "The `(status, result)` that the child process `p` puts on `q`; an error naming its exit code if it ends without one."
+    while True:
+        try: return q.get(timeout=1)
+        except queue.Empty:
+            if p.is_alive(): continue
+            try: return q.get(timeout=2)  # it may have put its result just before it ended
+            except queue.Empty: pass
+            hint = ('; it was killed (SIGKILL), on Linux most often by the out-of-memory killer: try a smaller --bs'
+                    if p.exitcode == -signal.SIGKILL else '')
+            raise RuntimeError(f"the benchmark process for {what} ended without a result (exit code {p.exitcode}){hint}")
+
 def run_isolated(fn:str='bench_search_step', # a benchmark function of this module
                  **kw) -> dict:
     "`fn(**kw)` in a fresh process (so that the CPU peak RSS is this setting's own)."
     import ssfnas.bench as B
     ctx = mp.get_context('spawn'); q = ctx.Queue()
     p = ctx.Process(target=B._child, args=(getattr(B, fn), kw, q)); p.start()
-    try: status, res = q.get()
+    try: status, res = _await_result(p, q, f'{fn}({kw})')
     finally: p.join()
     if status != 'ok' or p.exitcode: raise RuntimeError(f"benchmark process failed for {fn}({kw}): {res}")
     return res
