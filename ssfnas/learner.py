@@ -27,10 +27,10 @@ from .core import get_device, rng_state, set_rng_state, atomic_write, atomic_tor
 __all__ = ['SynthImages', 'synth_dls', 'Callback', 'CancelFitException', 'CancelEpochException', 'CancelTrainException',
            'CancelValidateException', 'CancelBatchException', 'NaNLossError', 'sgd', 'to_device', 'Learner',
            'bf16_available', 'DeviceCB', 'MixedPrecisionCB', 'is_channels_last', 'channels_last', 'ChannelsLastCB',
-           'StepSettings', 'step_cbs', 'time_step', 'pick_step_settings', 'cosine_lr', 'multistep_lr', 'const_lr',
-           'LRSchedCB', 'GradClipCB', 'accuracy', 'balanced_accuracy', 'MetricsCB', 'Recorder', 'NaNLossCB',
-           'ProgressCB', 'EarlyStopCB', 'LimitBatchesCB', 'SingleBatchCB', 'AuxLossCB', 'DropPathCB', 'model_signature',
-           'read_checkpoint', 'CheckpointCB']
+           'StepSettings', 'step_cbs', 'time_step', 'choose_settings', 'pick_step_settings', 'cosine_lr',
+           'multistep_lr', 'const_lr', 'LRSchedCB', 'GradClipCB', 'accuracy', 'balanced_accuracy', 'MetricsCB',
+           'Recorder', 'NaNLossCB', 'ProgressCB', 'EarlyStopCB', 'LimitBatchesCB', 'SingleBatchCB', 'AuxLossCB',
+           'DropPathCB', 'model_signature', 'read_checkpoint', 'CheckpointCB']
 
 # %% ../nbs/02_learner.ipynb #dd68cb88
 class SynthImages(Dataset):
@@ -396,11 +396,18 @@ def time_step(model_fn:Callable, # () -> a fresh network
     return bs / sorted(ts[warmup:])[steps // 2]
 
 # %% ../nbs/02_learner.ipynb #f1270a65
+def choose_settings(times:dict, # {StepSettings: images/s}, the candidates in order of preference, simplest first
+                    tol:float=0.05) -> StepSettings:
+    "The first candidate within `tol` of the fastest: a near-tie is timing noise, and the simpler setting wins it."
+    fastest = max(times.values())
+    return next(s for s, v in times.items() if v >= (1 - tol) * fastest)
+
 def pick_step_settings(model_fn:Callable, # () -> a fresh network (e.g. `lambda: resnet32(10)`)
                        device='cpu', bs:int=128,
                        precision:str='auto', # 'auto' (time both where bf16 exists), 'float32' or 'bf16'
                        compile:str='no', # 'auto' (time both), 'yes' or 'no'
                        layout:str='auto', # 'auto' (time both), 'nchw' or 'channels_last'
+                       tol:float=0.05, # candidates within this fraction of the fastest tie: the simplest wins (`choose_settings`)
                        quiet:bool=True, **kw) -> tuple[StepSettings, dict]:
     "The fastest `StepSettings` for `model_fn()` on `device` at batch size `bs`, and the images/s of every candidate."
     for n, v, ok in (('precision', precision, ('auto', 'float32', 'bf16')), ('compile', compile, ('auto', 'yes', 'no')),
@@ -425,7 +432,7 @@ def pick_step_settings(model_fn:Callable, # () -> a fresh network (e.g. `lambda:
         if not quiet: print(f"{s}: {times[s]:.0f} images/s")
     if not times:  # compile='yes' failed: the eager candidates
         times = {s: time_step(model_fn, s, dev, bs, **kw) for s in (StepSettings(cl, p) for cl in cls for p in precs)}
-    best = max(times, key=times.get)
+    best = choose_settings(times, tol)  # `times` holds the candidates simplest first
     return best, {f"{'channels_last' if s.channels_last else 'nchw'}/{s.precision}{'/compiled' if s.compile else ''}": round(v, 1)
                   for s, v in times.items()}
 
