@@ -376,7 +376,7 @@ def _await_result(p, # the child process
             if p.is_alive(): continue
             try: return q.get(timeout=2)  # it may have put its result just before it ended
             except queue.Empty: pass
-            hint = ('; it was killed (SIGKILL), on Linux most often by the out-of-memory killer: try a smaller --bs'
+            hint = ('; it was killed (SIGKILL), on Linux most often by the out-of-memory killer: try a smaller batch'
                     if p.exitcode == -signal.SIGKILL else '')
             raise RuntimeError(f"the benchmark process for {what} ended without a result (exit code {p.exitcode}){hint}")
 

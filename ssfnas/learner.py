@@ -399,6 +399,7 @@ def time_step(model_fn:Callable, # () -> a fresh network
 def choose_settings(times:dict, # {StepSettings: images/s}, the candidates in order of preference, simplest first
                     tol:float=0.05) -> StepSettings:
     "The first candidate within `tol` of the fastest: a near-tie is timing noise, and the simpler setting wins it."
+    if not 0 <= tol < 1: raise ValueError(f"tol is a fraction of the fastest candidate's speed, 0 <= tol < 1; got {tol}")
     fastest = max(times.values())
     return next(s for s, v in times.items() if v >= (1 - tol) * fastest)
 
@@ -409,7 +410,7 @@ def pick_step_settings(model_fn:Callable, # () -> a fresh network (e.g. `lambda:
                        layout:str='auto', # 'auto' (time both), 'nchw' or 'channels_last'
                        tol:float=0.05, # candidates within this fraction of the fastest tie: the simplest wins (`choose_settings`)
                        quiet:bool=True, **kw) -> tuple[StepSettings, dict]:
-    "The fastest `StepSettings` for `model_fn()` on `device` at batch size `bs`, and the images/s of every candidate."
+    "The fastest `StepSettings` for `model_fn()` on `device` at batch size `bs` (the simplest within `tol`), and the images/s of every candidate."
     for n, v, ok in (('precision', precision, ('auto', 'float32', 'bf16')), ('compile', compile, ('auto', 'yes', 'no')),
                      ('layout', layout, ('auto', 'nchw', 'channels_last'))):
         if v not in ok: raise ValueError(f"{n} must be one of {ok}, got {v!r}")

@@ -251,13 +251,16 @@ def check_run_config(d:str|Path, # a run folder, or its copy in a results store
     "Raise if the run in `d` was trained with another config or loss than `cfg` and `loss` (its `data` label is not compared)."
     want = json.loads(json.dumps({**cfg.to_dict(), 'loss': loss}))
     diff = {k: v for k, v in config_diff(load_json(Path(d)/'config.json'), want).items() if k != 'data'}
-    if diff: raise ValueError(f"{d} holds another run (in the folder, asked for: {diff}): choose another folder")
+    if diff: raise ValueError(f"{d} holds another run (in the folder, asked for: {diff}): choose another folder, or train "
+                              "the run asked for into a new one")
 
 def load_stored_run(d:str|Path, # a finished run's folder, or its copy in a results store (`ssfnas longtail --store`)
                     cfg:LTTrainConfig, loss:str) -> tuple[dict, pd.DataFrame]:
     "A finished run's summary and training curves (its metrics.csv), after checking that it is the run of `cfg` and `loss`."
     d = Path(d)
     if not (d/'summary.json').exists(): raise FileNotFoundError(f"{d} holds no finished run (no summary.json)")
+    lost = [f for f in ('config.json', 'metrics.csv') if not (d/f).exists()]
+    if lost: raise FileNotFoundError(f"{d} is an incomplete copy of a run (no {', '.join(lost)}): store the run folder again")
     check_run_config(d, cfg, loss)
     return load_json(d/'summary.json'), pd.read_csv(d/'metrics.csv')
 

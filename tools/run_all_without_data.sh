@@ -6,10 +6,14 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
+if [ ! -x "$repo/.venv/bin/nbdev_test" ]; then echo "no .venv/bin/nbdev_test: run \`make test\` once (it installs everything)" >&2; exit 2; fi
+workers=${SSFNAS_TEST_WORKERS:-1}
+case $workers in ''|*[!0-9]*) echo "SSFNAS_TEST_WORKERS must be a whole number, got '$workers'" >&2; exit 2;; esac
+# a new user has none of the project's settings: no runs folder, device, native-kernel folder or original checkouts
+unset SSFNAS_RUNS SSFNAS_DEVICE SSFNAS_NATIVE SSFNAS_NATIVE_DIR LDAM_DRW DARTS_CNN
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/ssfnas-runall.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 mkdir -p "$scratch/home" "$scratch/data" "$scratch/tmp"
-workers=${SSFNAS_TEST_WORKERS:-1}
 [ "$workers" -gt 1 ] && export OMP_NUM_THREADS=1  # one torch thread per notebook process: never more threads than cores
 start=$(date +%s)
 HOME="$scratch/home" SSFNAS_DATA="$scratch/data" TMPDIR="$scratch/tmp" PYTHONPATH="$repo" PYTHONHASHSEED=0 \
